@@ -1,0 +1,40 @@
+"""Creating the boto3 DynamoDB client, and reading botocore's errors without importing botocore."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["create_client", "error_code", "error_response"]
+
+
+def create_client(**kwargs: Any) -> DynamoDBClient:
+    """A low-level DynamoDB client configured from the environment, as boto3 would build it.
+
+    Region, credentials and endpoint (``AWS_ENDPOINT_URL_DYNAMODB``) come from the usual
+    places. Retries use botocore's ``standard`` mode. Parameter validation is off: this library
+    builds every request itself, and validation costs about as much CPU as the serialization.
+    ``kwargs`` go to ``boto3.client`` (``endpoint_url``, ``region_name``, ``config``...).
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, parameter_validation=False)
+    if "config" in kwargs:
+        config = config.merge(kwargs.pop("config"))
+    client: DynamoDBClient = boto3.client("dynamodb", config=config, **kwargs)
+    return client
+
+
+def error_response(error: BaseException) -> dict[str, Any]:
+    """The parsed error response of a botocore ``ClientError`` (empty for other errors)."""
+    response = getattr(error, "response", None)
+    return response if isinstance(response, dict) else {}
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError``, or ``None`` for any other error."""
+    code = error_response(error).get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None

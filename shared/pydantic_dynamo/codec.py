@@ -1,0 +1,318 @@
+"""Python values <-> DynamoDB AttributeValues (the low-level client's shape), written for speed.
+
+Encoding walks ``model.model_dump()`` (Pydantic's Rust serializer in Python mode) once, dispatching
+on the exact type of each value. It stores what 0.4.2 stored, so tables stay readable by both:
+datetimes, dates and times as ISO strings, enums by value, sets and tuples as lists, Decimals
+and ints as numbers; and, new, floats as numbers (0.4.2 rejected them). NaN, infinity and numbers
+DynamoDB cannot hold are refused with the path of the offending field.
+
+Decoding turns numbers into ``int`` (no point or exponent), ``float`` (at most 15 characters,
+which a float holds exactly) or ``Decimal`` (longer), and lets the model's validation do the rest
+(a list into a set, an ISO string into a datetime).
+
+>>> encode_value({"a": [1, 2.5, None]})
+{'M': {'a': {'L': [{'N': '1'}, {'N': '2.5'}, {'NULL': True}]}}}
+>>> decode_value({'M': {'a': {'L': [{'N': '1'}, {'N': '2.5'}, {'NULL': True}]}}})
+{'a': [1, 2.5, None]}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from pydantic_dynamo.exceptions import UnsupportedValueError
+
+__all__ = [
+    "MAX_ITEM_BYTES",
+    "decode_item",
+    "decode_value",
+    "encode_item",
+    "encode_value",
+    "item_size",
+]
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+MAX_ITEM_BYTES = 400 * 1024
+# DynamoDB numbers: 38 significant digits, magnitudes from 1E-130 to below 1E+126.
+_MAX_MAGNITUDE = 1e126
+_MIN_MAGNITUDE = 1e-130
+_MAX_INT = 10**38
+
+
+class _UnsupportedError(Exception):
+    """Raised deep in the fast path; the caller re-walks to name the field."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _enc_str(value: str) -> AttributeValue:
+    return {"S": value}
+
+
+def _enc_bool(value: bool) -> AttributeValue:
+    return {"BOOL": value}
+
+
+def _enc_none(value: None) -> AttributeValue:
+    return {"NULL": True}
+
+
+def _enc_int(value: int) -> AttributeValue:
+    if -_MAX_INT < value < _MAX_INT:
+        return {"N": str(value)}
+    raise _UnsupportedError(f"integer {value} has more than 38 digits")
+
+
+def _enc_float(value: float) -> AttributeValue:
+    if value != value or value in (math.inf, -math.inf):
+        raise _UnsupportedError(f"{value} is not a number DynamoDB stores")
+    magnitude = abs(value)
+    if magnitude >= _MAX_MAGNITUDE or (0.0 < magnitude < _MIN_MAGNITUDE):
+        raise _UnsupportedError(f"{value} is outside DynamoDB's number range")
+    return {"N": repr(value)}
+
+
+def _enc_decimal(value: Decimal) -> AttributeValue:
+    if not value.is_finite():
+        raise _UnsupportedError(f"{value} is not a number DynamoDB stores")
+    if value != 0:
+        digits = value.as_tuple().digits
+        adjusted = value.adjusted()
+        significant = len(digits) - next(i for i, d in enumerate(digits) if d) if any(digits) else 0
+        if significant > 38:
+            raise _UnsupportedError(f"{value} has more than 38 significant digits")
+        if adjusted >= 126 or adjusted < -130:
+            raise _UnsupportedError(f"{value} is outside DynamoDB's number range")
+    return {"N": str(value)}
+
+
+def _enc_bytes(value: bytes | bytearray | memoryview) -> AttributeValue:
+    return {"B": bytes(value)}
+
+
+def _enc_iso(value: date | time) -> AttributeValue:
+    return {"S": value.isoformat()}
+
+
+def _enc_dict(value: Mapping[Any, Any]) -> AttributeValue:
+    return {"M": _encode_map(value)}
+
+
+def _enc_list(value: list[Any] | tuple[Any, ...]) -> AttributeValue:
+    return {"L": [encode_value(v) for v in value]}
+
+
+def _enc_set(value: set[Any] | frozenset[Any]) -> AttributeValue:
+    # Sorted when possible so that equal sets always store (and hash) the same.
+    try:
+        ordered = sorted(value)
+    except TypeError:
+        ordered = list(value)
+    return {"L": [encode_value(v) for v in ordered]}
+
+
+def _enc_enum(value: Enum) -> AttributeValue:
+    return encode_value(value.value)
+
+
+def _enc_uuid(value: UUID) -> AttributeValue:
+    return {"S": str(value)}
+
+
+def _enc_model(value: BaseModel) -> AttributeValue:
+    return {"M": _encode_map(value.model_dump())}
+
+
+def _enc_fallback(value: Any) -> AttributeValue:
+    converted = to_jsonable_python(value)
+    if type(converted) is type(value):
+        raise _UnsupportedError(f"cannot store a {type(value).__name__}")
+    return encode_value(converted)
+
+
+_Encoder = Callable[[Any], AttributeValue]
+
+_ENCODERS: dict[type, _Encoder] = {
+    str: _enc_str,
+    bool: _enc_bool,
+    int: _enc_int,
+    float: _enc_float,
+    type(None): _enc_none,
+    dict: _enc_dict,
+    list: _enc_list,
+    tuple: _enc_list,
+    set: _enc_set,
+    frozenset: _enc_set,
+    Decimal: _enc_decimal,
+    bytes: _enc_bytes,
+    bytearray: _enc_bytes,
+    memoryview: _enc_bytes,
+    datetime: _enc_iso,
+    date: _enc_iso,
+    time: _enc_iso,
+    UUID: _enc_uuid,
+}
+
+# Checked in order for subclasses (an IntEnum is an Enum before it is an int).
+_BASES: tuple[tuple[type, _Encoder], ...] = (
+    (Enum, _enc_enum),
+    (BaseModel, _enc_model),
+    (bool, _enc_bool),
+    (str, _enc_str),
+    (int, _enc_int),
+    (float, _enc_float),
+    (Decimal, _enc_decimal),
+    (Mapping, _enc_dict),
+    (list, _enc_list),
+    (tuple, _enc_list),
+    (set, _enc_set),
+    (frozenset, _enc_set),
+    (bytes, _enc_bytes),
+    (datetime, _enc_iso),
+    (date, _enc_iso),
+    (time, _enc_iso),
+    (UUID, _enc_uuid),
+)
+
+
+def _encoder_for(kind: type) -> _Encoder:
+    chosen = next((enc for base, enc in _BASES if issubclass(kind, base)), _enc_fallback)
+    _ENCODERS[kind] = chosen
+    return chosen
+
+
+def _encode_map(value: Mapping[Any, Any]) -> dict[str, AttributeValue]:
+    encoders = _ENCODERS
+    out: dict[str, AttributeValue] = {}
+    for key, val in value.items():
+        encoder = encoders.get(type(val)) or _encoder_for(type(val))
+        out[key if type(key) is str else str(to_jsonable_python(key))] = encoder(val)
+    return out
+
+
+def _encode_value_fast(value: Any) -> AttributeValue:
+    encoder = _ENCODERS.get(type(value)) or _encoder_for(type(value))
+    return encoder(value)
+
+
+def encode_value(value: Any) -> AttributeValue:
+    """Encode one Python value (as found in ``model_dump()``) into an AttributeValue."""
+    return _encode_value_fast(value)
+
+
+def encode_item(data: Mapping[str, Any]) -> Item:
+    """Encode a mapping of attribute name to value (a model's ``model_dump()``) into an item.
+
+    Raises :class:`UnsupportedValueError` naming the field holding a value DynamoDB refuses.
+    """
+    try:
+        return _encode_map(data)
+    except _UnsupportedError:
+        _raise_with_path(data, "")
+        raise  # pragma: no cover - _raise_with_path always raises
+
+
+def encode_field(name: str, value: Any) -> AttributeValue:
+    """Encode the value of attribute ``name``, naming it in any error."""
+    try:
+        return _encode_value_fast(value)
+    except _UnsupportedError:
+        _raise_with_path(value, name)
+        raise  # pragma: no cover
+
+
+def _raise_with_path(value: Any, path: str) -> None:
+    # The slow path: only reached on error, it finds the first value that fails.
+    if isinstance(value, Mapping | BaseModel):
+        items = value.model_dump() if isinstance(value, BaseModel) else value
+        for key, val in items.items():
+            _raise_with_path(val, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, val in enumerate(value):
+            _raise_with_path(val, f"{path}[{index}]")
+    else:
+        try:
+            _encode_value_fast(value)
+        except _UnsupportedError as error:
+            raise UnsupportedValueError(path or "<value>", error.reason) from None
+
+
+def _decode_number(text: str) -> int | float | Decimal:
+    if "." not in text and "e" not in text and "E" not in text:
+        return int(text)
+    if len(text) <= 15:
+        return float(text)
+    return Decimal(text)
+
+
+def decode_value(value: AttributeValue) -> Any:
+    """Decode one AttributeValue into plain Python (str, int/float/Decimal, bool, None, ...)."""
+    for tag, raw in value.items():
+        if tag == "S":
+            return raw
+        if tag == "N":
+            return _decode_number(raw)
+        if tag == "M":
+            return {k: decode_value(v) for k, v in raw.items()}
+        if tag == "L":
+            return [decode_value(v) for v in raw]
+        if tag == "BOOL":
+            return raw
+        if tag == "NULL":
+            return None
+        if tag == "B":
+            return bytes(raw)
+        if tag == "SS":
+            return list(raw)
+        if tag == "NS":
+            return [_decode_number(v) for v in raw]
+        if tag == "BS":
+            return [bytes(v) for v in raw]
+    raise ValueError(f"not an AttributeValue: {value!r}")
+
+
+def decode_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """Decode an item (attribute name to AttributeValue) into a dict of plain Python values."""
+    return {k: decode_value(v) for k, v in item.items()}
+
+
+def _value_size(value: AttributeValue) -> int:
+    for tag, raw in value.items():
+        if tag == "S":
+            return len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+        if tag == "N":
+            # DynamoDB: about one byte per two significant digits, plus one.
+            return (len(raw) + 1) // 2 + 1
+        if tag == "M":
+            return 3 + sum(len(k.encode("utf-8")) + 1 + _value_size(v) for k, v in raw.items())
+        if tag == "L":
+            return 3 + sum(1 + _value_size(v) for v in raw)
+        if tag in ("BOOL", "NULL"):
+            return 1
+        if tag == "B":
+            return len(raw)
+        if tag == "SS":
+            return sum(len(s.encode("utf-8")) for s in raw)
+        if tag == "NS":
+            return sum((len(n) + 1) // 2 + 1 for n in raw)
+        if tag == "BS":
+            return sum(len(b) for b in raw)
+    return 0
+
+
+def item_size(item: Mapping[str, AttributeValue]) -> int:
+    """DynamoDB's size of an item in bytes (names plus values), as its documentation counts it."""
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())

@@ -1,0 +1,117 @@
+"""The library's errors: one base class, a few precise subclasses carrying what a caller needs.
+
+``RequestObjectStateError`` keeps its 0.4.2 name so that code written for 0.4.2 still catches
+version conflicts and missing items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "InvalidAttributeError",
+    "InvalidCursorError",
+    "InvalidKeyError",
+    "ItemNotFoundError",
+    "ItemTooLargeError",
+    "PydanticDynamoError",
+    "RequestObjectStateError",
+    "ReservedAttributeError",
+    "UnprocessedItemsError",
+    "UnsupportedValueError",
+    "VersionConflictError",
+]
+
+
+class PydanticDynamoError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class InvalidAttributeError(PydanticDynamoError, ValueError):
+    """A command or filter names an attribute the model does not have, or gives it a bad value.
+
+    ``field`` is the offending attribute path (``"nested.field"`` for nested attributes).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class ReservedAttributeError(InvalidAttributeError):
+    """A model declares, or a command targets, an attribute the library manages itself."""
+
+
+class UnsupportedValueError(InvalidAttributeError):
+    """A value DynamoDB cannot store (NaN, infinity, a number out of range) at ``field``."""
+
+
+class InvalidKeyError(PydanticDynamoError, ValueError):
+    """A partition or sort key value DynamoDB would refuse (too long, wrong type)."""
+
+    def __init__(self, key_name: str, message: str) -> None:
+        super().__init__(f"{key_name}: {message}")
+        self.key_name = key_name
+
+
+class ItemTooLargeError(PydanticDynamoError, ValueError):
+    """An item exceeds DynamoDB's 400 KB limit; nothing was sent."""
+
+    def __init__(self, key: dict[str, str], size: int, limit: int) -> None:
+        super().__init__(f"item {key} is {size} bytes, over DynamoDB's limit of {limit} bytes")
+        self.key = key
+        self.size = size
+        self.limit = limit
+
+
+class InvalidCursorError(PydanticDynamoError, ValueError):
+    """A pagination cursor that this repository did not issue for this query."""
+
+
+class RequestObjectStateError(PydanticDynamoError):
+    """The stored object is not in the state the request required (0.4.2's name).
+
+    ``key`` is the item's key (attribute name to value) when known.
+    """
+
+    def __init__(self, message: str, key: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class VersionConflictError(RequestObjectStateError):
+    """An update or delete expected ``expected_version`` but the item holds ``actual_version``.
+
+    ``actual_version`` is ``None`` when the item does not exist.
+    """
+
+    def __init__(
+        self, key: dict[str, str], expected_version: int, actual_version: int | None
+    ) -> None:
+        super().__init__(
+            f"version conflict on {key}: expected {expected_version}, found {actual_version}",
+            key,
+        )
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class ItemNotFoundError(RequestObjectStateError):
+    """An operation that requires an existing item found none at ``key``."""
+
+    def __init__(self, key: dict[str, str]) -> None:
+        super().__init__(f"no item at {key}", key)
+
+
+class UnprocessedItemsError(PydanticDynamoError):
+    """A batch write gave up after its retries; ``items`` are exactly the contents not written.
+
+    Everything not listed was written. ``items`` holds the caller's own objects (for example
+    ``PartitionedContent``), or raw keys for deletes.
+    """
+
+    def __init__(self, items: Sequence[Any], attempts: int, cause: str) -> None:
+        super().__init__(f"{len(items)} item(s) not written after {attempts} attempt(s): {cause}")
+        self.items = list(items)
+        self.attempts = attempts

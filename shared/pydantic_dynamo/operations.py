@@ -1,0 +1,319 @@
+"""The repository's pure core: every request it sends and every response it reads.
+
+No I/O happens here. The sync and async repositories build requests with
+:class:`RepositoryCore`, send them with their own client, and hand the responses back, so the
+two share all the logic and differ only in how they wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Generic
+
+from pydantic import BaseModel
+
+from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
+from pydantic_dynamo.codec import MAX_ITEM_BYTES, decode_item, encode_item, item_size
+from pydantic_dynamo.exceptions import (
+    InvalidAttributeError,
+    ItemNotFoundError,
+    ItemTooLargeError,
+    RequestObjectStateError,
+    VersionConflictError,
+)
+from pydantic_dynamo.expressions import Placeholders, build_filter, build_update, version_condition
+from pydantic_dynamo.keys import Ids, KeyCodec
+from pydantic_dynamo.models import (
+    FilterCommand,
+    GetResponse,
+    ObjT,
+    PartitionedContent,
+    UpdateCommand,
+)
+from pydantic_dynamo.paging import QueryPlan, decode_cursor, is_expired
+from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.schema import (
+    INTERNAL_ATTRIBUTES,
+    INTERNAL_OBJECT_VERSION,
+    INTERNAL_TIMESTAMP,
+    INTERNAL_TTL,
+    ModelSchema,
+)
+
+__all__ = ["RepositoryCore", "utc_timestamp"]
+
+Item = dict[str, Any]
+RequestIds = tuple[Ids, Ids]
+
+
+def utc_timestamp() -> str:
+    """The ``_timestamp`` value for a write made now (ISO format, as 0.4.2 wrote it)."""
+    return datetime.now(UTC).isoformat()
+
+
+class RepositoryCore(Generic[ObjT]):
+    """Requests and responses for one model stored under one partition prefix and content type."""
+
+    def __init__(
+        self,
+        *,
+        item_class: type[ObjT],
+        partition_prefix: str,
+        partition_name: str,
+        content_type: str,
+        table_name: str,
+        partition_key: str,
+        sort_key: str,
+        consistent_reads: bool = False,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        if not (isinstance(item_class, type) and issubclass(item_class, BaseModel)):
+            raise TypeError(f"item_class must be a Pydantic model class, got {item_class!r}")
+        if partition_key == sort_key:
+            raise ValueError("partition_key and sort_key must be different attributes")
+        self.item_class = item_class
+        self.schema = ModelSchema.of(item_class)
+        self.reserved = INTERNAL_ATTRIBUTES | {partition_key, sort_key}
+        self.schema.check_reserved(self.reserved)
+        self.keys = KeyCodec(partition_prefix, partition_name, content_type)
+        self.table_name = table_name
+        self.partition_key = partition_key
+        self.sort_key = sort_key
+        self.consistent_reads = consistent_reads
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.content_class: type[PartitionedContent[ObjT]] = PartitionedContent[item_class]  # type: ignore[valid-type]
+        self._validate = item_class.model_validate
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def key(self, partition_ids: Ids, content_ids: Ids) -> Item:
+        """The DynamoDB key of one item."""
+        return {
+            self.partition_key: {"S": self.keys.partition_value(partition_ids)},
+            self.sort_key: {"S": self.keys.sort_value(content_ids)},
+        }
+
+    def plain_key(self, key: Item) -> dict[str, str]:
+        """A key as attribute name -> string, for error messages."""
+        return {name: value["S"] for name, value in key.items()}
+
+    # -- items ----------------------------------------------------------------------------------
+
+    def encode(self, content: PartitionedContent[ObjT], timestamp: str) -> Item:
+        """The stored item for a content (model fields plus keys and internal attributes)."""
+        model = content.item
+        if not isinstance(model, self.item_class):
+            raise InvalidAttributeError(
+                "item", f"expected a {self.item_class.__name__}, got {type(model).__name__}"
+            )
+        item = encode_item(model.model_dump())
+        item[self.partition_key] = {"S": self.keys.partition_value(content.partition_ids)}
+        item[self.sort_key] = {"S": self.keys.sort_value(content.content_ids)}
+        item[INTERNAL_OBJECT_VERSION] = {"N": str(content.current_version)}
+        item[INTERNAL_TIMESTAMP] = {"S": timestamp}
+        if content.expiry is not None:
+            item[INTERNAL_TTL] = {"N": str(int(content.expiry.timestamp()))}
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            key = {self.partition_key: item[self.partition_key], self.sort_key: item[self.sort_key]}
+            raise ItemTooLargeError(self.plain_key(key), size, MAX_ITEM_BYTES)
+        return item
+
+    def decode(self, raw: Item) -> PartitionedContent[ObjT]:
+        """The content stored in a raw item (as the low-level client returns it)."""
+        data = decode_item(raw)
+        partition_value = data.pop(self.partition_key)
+        sort_value = data.pop(self.sort_key)
+        version = data.pop(INTERNAL_OBJECT_VERSION, None)
+        ttl = data.pop(INTERNAL_TTL, None)
+        data.pop(INTERNAL_TIMESTAMP, None)
+        return self.content_class.model_construct(
+            partition_ids=self.keys.parse_partition(partition_value),
+            content_ids=self.keys.parse_sort(sort_value),
+            item=self._validate(data, by_name=True),
+            current_version=int(version) if version else 1,
+            expiry=datetime.fromtimestamp(int(ttl), tz=UTC) if ttl else None,
+        )
+
+    # -- single-item requests -------------------------------------------------------------------
+
+    def put_request(self, content: PartitionedContent[ObjT]) -> Item:
+        """A PutItem request writing one content."""
+        return {"TableName": self.table_name, "Item": self.encode(content, utc_timestamp())}
+
+    def get_request(self, partition_ids: Ids, content_ids: Ids) -> Item:
+        """A GetItem request."""
+        return {
+            "TableName": self.table_name,
+            "Key": self.key(partition_ids, content_ids),
+            "ConsistentRead": self.consistent_reads,
+        }
+
+    def get_response(self, response: Item, now: float) -> GetResponse[ObjT]:
+        """The answer of a GetItem response; an expired item counts as absent."""
+        raw = response.get("Item")
+        if not raw or is_expired(raw, int(now)):
+            return GetResponse(content=None)
+        return GetResponse(content=self.decode(raw))
+
+    def update_request(
+        self,
+        partition_ids: Ids,
+        content_ids: Ids,
+        command: UpdateCommand,
+        require_exists: bool,
+    ) -> Item:
+        """An UpdateItem request applying ``command``, answering the item's new state."""
+        placeholders = Placeholders()
+        expression = build_update(
+            self.schema,
+            command,
+            placeholders,
+            timestamp=utc_timestamp(),
+            reserved=self.reserved,
+        )
+        conditions = []
+        if require_exists:
+            conditions.append(f"attribute_exists({placeholders.name(self.partition_key)})")
+        if expression.condition is not None:
+            conditions.append(expression.condition)
+        request: Item = {
+            "TableName": self.table_name,
+            "Key": self.key(partition_ids, content_ids),
+            "UpdateExpression": expression.update,
+            "ReturnValues": "ALL_NEW",
+        }
+        if conditions:
+            request["ConditionExpression"] = " AND ".join(conditions)
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return placeholders.add_to(request)
+
+    def delete_item_request(
+        self, partition_ids: Ids, content_ids: Ids, current_version: int | None
+    ) -> Item:
+        """A DeleteItem request, conditional on the version when one is given."""
+        request: Item = {
+            "TableName": self.table_name,
+            "Key": self.key(partition_ids, content_ids),
+            "ReturnValues": "ALL_OLD",
+        }
+        if current_version is not None:
+            placeholders = Placeholders()
+            exists = f"attribute_exists({placeholders.name(self.partition_key)})"
+            request["ConditionExpression"] = (
+                f"{exists} AND {version_condition(placeholders, current_version)}"
+            )
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            placeholders.add_to(request)
+        return request
+
+    def condition_failure(
+        self, key: Item, error_response: Item, expected_version: int | None
+    ) -> RequestObjectStateError:
+        """The typed error for a ConditionalCheckFailed answer to an update or delete."""
+        plain = self.plain_key(key)
+        stored = error_response.get("Item")
+        if not stored:
+            return ItemNotFoundError(plain)
+        if expected_version is None:
+            return RequestObjectStateError(f"condition failed for {plain}", plain)
+        raw_version = stored.get(INTERNAL_OBJECT_VERSION, {}).get("N")
+        return VersionConflictError(plain, expected_version, int(raw_version) if raw_version else 1)
+
+    # -- batches --------------------------------------------------------------------------------
+
+    def write_plan(
+        self, contents: Iterable[PartitionedContent[ObjT]]
+    ) -> BatchWritePlan[PartitionedContent[ObjT]]:
+        """A BatchWriteItem plan putting every content; items are encoded (and checked) first."""
+        timestamp = utc_timestamp()
+        partition_key, sort_key = self.partition_key, self.sort_key
+        entries = []
+        for content in contents:
+            item = self.encode(content, timestamp)
+            key = (item[partition_key]["S"], item[sort_key]["S"])
+            entries.append(WriteEntry(key, {"PutRequest": {"Item": item}}, content))
+        return BatchWritePlan(self.table_name, partition_key, sort_key, entries, self.retry_policy)
+
+    def delete_plan(self, raw_keys: Iterable[Item]) -> BatchWritePlan[Item]:
+        """A BatchWriteItem plan deleting items by their raw keys."""
+        partition_key, sort_key = self.partition_key, self.sort_key
+        entries = []
+        for raw in raw_keys:
+            key = {partition_key: raw[partition_key], sort_key: raw[sort_key]}
+            entries.append(
+                WriteEntry(
+                    (key[partition_key]["S"], key[sort_key]["S"]),
+                    {"DeleteRequest": {"Key": key}},
+                    key,
+                )
+            )
+        return BatchWritePlan(self.table_name, partition_key, sort_key, entries, self.retry_policy)
+
+    def get_plan(self, request_ids: Iterable[RequestIds]) -> BatchGetPlan[RequestIds]:
+        """A BatchGetItem plan reading every key (duplicates read once)."""
+        keys = [(self.key(pids, cids), (pids, cids)) for pids, cids in request_ids]
+        return BatchGetPlan(
+            self.table_name,
+            self.partition_key,
+            self.sort_key,
+            keys,
+            self.consistent_reads,
+            self.retry_policy,
+        )
+
+    def live_items(self, items: Sequence[Item], now: float) -> list[Item]:
+        """The items whose TTL has not passed."""
+        moment = int(now)
+        return [item for item in items if not is_expired(item, moment)]
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def query_plan(
+        self,
+        partition_ids: Ids,
+        *,
+        prefix: Ids = None,
+        between: tuple[Ids, Ids] | None = None,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | None = None,
+        cursor: str | None = None,
+        keys_only: bool = False,
+    ) -> QueryPlan:
+        """A Query plan over one partition, by sort key prefix or inclusive range."""
+        placeholders = Placeholders()
+        partition_value = self.keys.partition_value(partition_ids)
+        pk = placeholders.name(self.partition_key)
+        sk = placeholders.name(self.sort_key)
+        pk_value = placeholders.value({"S": partition_value})
+        if between is not None:
+            low = placeholders.value({"S": self.keys.sort_bound(between[0])})
+            high = placeholders.value({"S": self.keys.sort_bound(between[1])})
+            condition = f"{pk} = {pk_value} AND {sk} BETWEEN {low} AND {high}"
+        else:
+            start = placeholders.value({"S": self.keys.sort_bound(prefix)})
+            condition = f"{pk} = {pk_value} AND begins_with({sk}, {start})"
+        request: Item = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": sort_ascending,
+            "ConsistentRead": self.consistent_reads,
+        }
+        filter_expression = build_filter(self.schema, filters, placeholders) if filters else None
+        if filter_expression:
+            request["FilterExpression"] = filter_expression
+        if keys_only:
+            request["ProjectionExpression"] = f"{pk}, {sk}"
+        placeholders.add_to(request)
+        start_after = decode_cursor(cursor, partition_value) if cursor is not None else None
+        return QueryPlan(
+            request,
+            partition_value=partition_value,
+            partition_key=self.partition_key,
+            sort_key=self.sort_key,
+            limit=limit,
+            filtered=filter_expression is not None,
+            start_after=start_after,
+        )

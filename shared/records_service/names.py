@@ -1,0 +1,36 @@
+"""Names that the CDK app and the handlers must agree on: one definition, imported by both."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Environment variables the functions read (validated at start by ``records_service.settings``).
+ENV_TABLE_NAME: Final = "RECORDS_TABLE_NAME"
+ENV_EVENT_BUS_NAME: Final = "RECORDS_EVENT_BUS_NAME"
+ENV_DYNAMODB_ENDPOINT: Final = "RECORDS_DYNAMODB_ENDPOINT"  # local stack / tests only
+ENV_EVENTS_ENDPOINT: Final = "RECORDS_EVENTS_ENDPOINT"  # local stack / tests only
+ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+# The table's key attribute names (0.4.2 users choose their own; the service fixes these).
+PARTITION_KEY: Final = "PARTITION_KEY"
+SORT_KEY: Final = "SORT_KEY"
+TTL_ATTRIBUTE: Final = "_ttl"
+
+# Event contract on the bus.
+EVENT_SOURCE: Final = "records.service"
+DETAIL_TYPE_SUBMITTED: Final = "RecordsSubmitted"
+DETAIL_TYPE_OFFERED: Final = "RecordsOffered"
+DETAIL_TYPE_WRITTEN: Final = "RecordsWritten"
+
+SERVICE_NAME: Final = "records"
+METRICS_NAMESPACE: Final = "PydanticDynamo"
+
+# Where each function's code lives (the CDK asset folder) and its handler, importable by the
+# local stack with the asset folder on sys.path. Each folder holds one uniquely named package.
+API_CODE_DIR: Final = "lambdas/api"
+API_HANDLER: Final = "records_api.handler.handler"
+BATCH_WRITER_CODE_DIR: Final = "lambdas/batch_writer"
+BATCH_WRITER_HANDLER: Final = "batch_writer.handler.handler"
+WRITE_ONCE_CODE_DIR: Final = "lambdas/write_once"
+WRITE_ONCE_HANDLER: Final = "write_once_deduper.handler.handler"

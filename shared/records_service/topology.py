@@ -1,0 +1,62 @@
+"""The ingestion topology, declared once: the CDK app deploys it and the local stack mirrors it.
+
+Each queue is fed by one EventBridge rule (matching ``detail_type`` from ``EVENT_SOURCE``) and
+drained by one function through an event source mapping with partial batch responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from records_service import names
+
+
+@dataclass(frozen=True)
+class QueueRoute:
+    """One rule -> queue (with DLQ) -> function path."""
+
+    name: str  # logical name: construct ids in CDK, queue names in the local stack
+    detail_type: str
+    handler: str
+    code_dir: str
+    batch_size: int
+    max_batching_window_seconds: int
+    max_receive_count: int  # receives before a message moves to the DLQ
+    function_timeout_seconds: int
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        """Six times the function timeout, as AWS recommends for SQS event sources."""
+        return 6 * self.function_timeout_seconds
+
+    def event_pattern(self) -> dict[str, list[str]]:
+        """The EventBridge pattern routing this route's events to its queue."""
+        return {"source": [names.EVENT_SOURCE], "detail-type": [self.detail_type]}
+
+
+BATCH_WRITER: Final = QueueRoute(
+    name="batch-writer",
+    detail_type=names.DETAIL_TYPE_SUBMITTED,
+    handler=names.BATCH_WRITER_HANDLER,
+    code_dir=names.BATCH_WRITER_CODE_DIR,
+    batch_size=25,
+    max_batching_window_seconds=1,
+    max_receive_count=3,
+    function_timeout_seconds=30,
+)
+
+WRITE_ONCE: Final = QueueRoute(
+    name="write-once",
+    detail_type=names.DETAIL_TYPE_OFFERED,
+    handler=names.WRITE_ONCE_HANDLER,
+    code_dir=names.WRITE_ONCE_CODE_DIR,
+    batch_size=25,
+    max_batching_window_seconds=1,
+    max_receive_count=3,
+    function_timeout_seconds=60,
+)
+
+QUEUE_ROUTES: Final = (BATCH_WRITER, WRITE_ONCE)
+
+API_FUNCTION_TIMEOUT_SECONDS: Final = 10
