@@ -5,13 +5,14 @@ No asyncio anywhere on this path: it is what the Lambda handlers run.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic
 
-from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
-from pydantic_dynamo.client import create_client, error_code, error_response
+from pydantic_dynamo import flows
+from pydantic_dynamo.client import create_client
+from pydantic_dynamo.drivers import iterate, run
+from pydantic_dynamo.flows import Flow
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -22,15 +23,12 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
-from pydantic_dynamo.paging import QueryPlan
 from pydantic_dynamo.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = ["SyncDynamoRepository"]
-
-Item = dict[str, Any]
 
 
 class SyncDynamoRepository(Generic[ObjT]):
@@ -107,7 +105,7 @@ class SyncDynamoRepository(Generic[ObjT]):
 
     def put(self, content: PartitionedContent[ObjT]) -> None:
         """Write one content, replacing any item with the same key."""
-        self.client.put_item(**self._core.put_request(content))
+        run(self.client, flows.put_flow(self._core, content))
 
     def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
         """Write many contents with BatchWriteItem, 25 per request.
@@ -116,7 +114,7 @@ class SyncDynamoRepository(Generic[ObjT]):
         throttling are retried with backoff; what is still unwritten then raises
         :class:`~pydantic_dynamo.exceptions.UnprocessedItemsError` with exactly those contents.
         """
-        self._run_write_plan(self._core.write_plan(contents))
+        run(self.client, flows.put_batch_flow(self._core, contents))
 
     def update(
         self,
@@ -131,52 +129,33 @@ class SyncDynamoRepository(Generic[ObjT]):
         and the item is missing, :class:`~pydantic_dynamo.exceptions.VersionConflictError` when
         ``command.current_version`` does not match (both are ``RequestObjectStateError``).
         """
-        request = self._core.update_request(partition_id, content_id, command, require_exists)
-        response = self._conditional("update_item", request, command.current_version)
-        return self._core.decode(response["Attributes"])
+        flow = flows.update_flow(self._core, partition_id, content_id, command, require_exists)
+        result: PartitionedContent[ObjT] = run(self.client, flow)
+        return result
 
     def delete(self, partition_id: Ids, content_prefix: Ids) -> None:
         """Delete every item of this content type whose content ids start with the prefix."""
-        plan = self._core.query_plan(partition_id, prefix=content_prefix, keys_only=True)
-        for page in self._run_query(plan):
-            if page.items:
-                self._run_write_plan(self._core.delete_plan(page.items))
+        run(self.client, flows.delete_flow(self._core, partition_id, content_prefix))
 
     def delete_item(
         self, partition_id: Ids, content_id: Ids, current_version: int | None = None
     ) -> bool:
         """Delete one item; whether one was there. With ``current_version``, only that version."""
-        request = self._core.delete_item_request(partition_id, content_id, current_version)
-        response = self._conditional("delete_item", request, current_version)
-        return bool(response.get("Attributes"))
+        flow = flows.delete_item_flow(self._core, partition_id, content_id, current_version)
+        return bool(run(self.client, flow))
 
     # -- reads ----------------------------------------------------------------------------------
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
         """One item by key; ``content`` is ``None`` when absent or expired."""
-        response = self.client.get_item(**self._core.get_request(partition_id, content_id))
-        return self._core.get_response(dict(response), time.time())
+        result: GetResponse[ObjT] = run(
+            self.client, flows.get_flow(self._core, partition_id, content_id)
+        )
+        return result
 
     def get_batch(self, request_ids: Sequence[RequestIds]) -> Iterator[BatchResponse[ObjT]]:
         """Many items by key with BatchGetItem, 100 keys per request, one batch per response."""
-        plan: BatchGetPlan[RequestIds] = self._core.get_plan(request_ids)
-        decode = self._core.decode
-        client = self.client
-        while (request := plan.next_request()) is not None:
-            try:
-                response = client.batch_get_item(**request)
-            except Exception as error:
-                code = error_code(error)
-                if code is None:
-                    raise
-                time.sleep(plan.on_error(code, error))
-                continue
-            items, delay = plan.on_response(dict(response))
-            items = self._core.live_items(items, time.time())
-            if items:
-                yield BatchResponse(raw_items=items, decode=decode)
-            if delay:
-                time.sleep(delay)
+        return iterate(self.client, flows.get_batch_flow(self._core, request_ids))
 
     def list(
         self,
@@ -191,7 +170,8 @@ class SyncDynamoRepository(Generic[ObjT]):
 
         ``limit`` is exact, filters included. Each batch's ``cursor`` resumes after it.
         """
-        plan = self._core.query_plan(
+        flow = flows.list_flow(
+            self._core,
             partition_id,
             prefix=content_prefix,
             sort_ascending=sort_ascending,
@@ -199,7 +179,7 @@ class SyncDynamoRepository(Generic[ObjT]):
             filters=filters,
             cursor=cursor,
         )
-        return self._pages(plan)
+        return iterate(self.client, flow)
 
     def list_between(
         self,
@@ -216,9 +196,8 @@ class SyncDynamoRepository(Generic[ObjT]):
         Equal bounds list by prefix instead, as 0.4.2 did (``between`` would match only the
         bound itself).
         """
-        if _same_ids(content_start, content_end):
-            return self.list(partition_id, content_start, sort_ascending, limit, filters, cursor)
-        plan = self._core.query_plan(
+        flow = flows.list_flow(
+            self._core,
             partition_id,
             between=(content_start, content_end),
             sort_ascending=sort_ascending,
@@ -226,52 +205,8 @@ class SyncDynamoRepository(Generic[ObjT]):
             filters=filters,
             cursor=cursor,
         )
-        return self._pages(plan)
+        return iterate(self.client, flow)
 
-    # -- driving plans --------------------------------------------------------------------------
-
-    def _pages(self, plan: QueryPlan) -> Iterator[BatchResponse[ObjT]]:
-        decode = self._core.decode
-        for page in self._run_query(plan):
-            if page.items or page.cursor is None:
-                yield BatchResponse(raw_items=page.items, decode=decode, cursor=page.cursor)
-
-    def _run_query(self, plan: QueryPlan) -> Iterator[Any]:
-        client = self.client
-        while (request := plan.next_request()) is not None:
-            yield plan.on_response(dict(client.query(**request)))
-
-    def _run_write_plan(self, plan: BatchWritePlan[Any]) -> None:
-        client = self.client
-        while (request := plan.next_request()) is not None:
-            try:
-                response = client.batch_write_item(**request)
-            except Exception as error:
-                code = error_code(error)
-                if code is None:
-                    raise
-                delay = plan.on_error(code, error)
-            else:
-                delay = plan.on_response(dict(response))
-            if delay:
-                time.sleep(delay)
-
-    def _conditional(self, operation: str, request: Item, expected_version: int | None) -> Item:
-        try:
-            response: Item = getattr(self.client, operation)(**request)
-        except Exception as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            raise self._core.condition_failure(
-                request["Key"], error_response(error), expected_version
-            ) from error
-        return response
-
-
-def _same_ids(first: Ids, second: Ids) -> bool:
-    def normal(ids: Ids) -> list[str]:
-        if ids is None:
-            return []
-        return [ids] if isinstance(ids, str) else list(ids)
-
-    return normal(first) == normal(second)
+    def run_flow(self, flow: Flow) -> Any:
+        """Run a flow of this package (for example write-once's) with this repository's client."""
+        return run(self.client, flow)

@@ -1,0 +1,230 @@
+"""Every repository operation as a sans-I/O flow: a generator of steps that a driver performs.
+
+A flow yields :class:`Call` (send this request, send me the response or throw me the error),
+:class:`CallMany` (send these concurrently; send me a list of responses or errors),
+:class:`Sleep` (wait) and :class:`Emit` (hand this page to the caller), and returns its result.
+The sync driver (:mod:`pydantic_dynamo.drivers`) and the async one perform the steps with their
+own clients, so the operations are written once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any
+
+from pydantic_dynamo.batching import BatchWritePlan
+from pydantic_dynamo.client import error_code, error_response
+from pydantic_dynamo.keys import Ids
+from pydantic_dynamo.models import (
+    BatchResponse,
+    FilterCommand,
+    GetResponse,
+    ObjT,
+    PartitionedContent,
+    UpdateCommand,
+)
+from pydantic_dynamo.operations import RepositoryCore, RequestIds
+
+__all__ = [
+    "Call",
+    "CallMany",
+    "Emit",
+    "Flow",
+    "Sleep",
+    "delete_flow",
+    "delete_item_flow",
+    "get_batch_flow",
+    "get_flow",
+    "list_flow",
+    "put_batch_flow",
+    "put_flow",
+    "update_flow",
+]
+
+Item = dict[str, Any]
+
+
+class Call:
+    """Send ``request`` with the client method ``operation`` (``"put_item"``, ``"query"``, ...)."""
+
+    __slots__ = ("operation", "request")
+
+    def __init__(self, operation: str, request: Item) -> None:
+        self.operation = operation
+        self.request = request
+
+
+class CallMany:
+    """Send every call, concurrently if the driver can; the answer is a list in the same order,
+    each entry a response or the exception that call raised."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self, calls: Sequence[Call]) -> None:
+        self.calls = calls
+
+
+class Sleep:
+    """Wait ``seconds`` before the next step."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Emit:
+    """Hand ``value`` (a page) to the caller of a reading operation."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+Step = Call | CallMany | Sleep | Emit
+Flow = Generator[Step, Any, Any]
+
+
+def put_flow(core: RepositoryCore[ObjT], content: PartitionedContent[ObjT]) -> Flow:
+    """PutItem one content."""
+    yield Call("put_item", core.put_request(content))
+
+
+def run_write_plan(plan: BatchWritePlan[Any]) -> Flow:
+    """Drive a BatchWriteItem plan to the end (or to its UnprocessedItemsError)."""
+    while (request := plan.next_request()) is not None:
+        try:
+            response = yield Call("batch_write_item", request)
+        except Exception as error:
+            code = error_code(error)
+            if code is None:
+                raise
+            delay = plan.on_error(code, error)
+        else:
+            delay = plan.on_response(response)
+        if delay:
+            yield Sleep(delay)
+
+
+def put_batch_flow(
+    core: RepositoryCore[ObjT], contents: Iterable[PartitionedContent[ObjT]]
+) -> Flow:
+    """BatchWriteItem every content, 25 a request, retrying unprocessed ones."""
+    yield from run_write_plan(core.write_plan(contents))
+
+
+def get_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_id: Ids) -> Flow:
+    """GetItem; returns a GetResponse."""
+    response = yield Call("get_item", core.get_request(partition_id, content_id))
+    result: GetResponse[ObjT] = core.get_response(response, time.time())
+    return result
+
+
+def get_batch_flow(core: RepositoryCore[ObjT], request_ids: Sequence[RequestIds]) -> Flow:
+    """BatchGetItem, 100 keys a request; emits one BatchResponse per response with items."""
+    plan = core.get_plan(request_ids)
+    while (request := plan.next_request()) is not None:
+        try:
+            response = yield Call("batch_get_item", request)
+        except Exception as error:
+            code = error_code(error)
+            if code is None:
+                raise
+            yield Sleep(plan.on_error(code, error))
+            continue
+        items, delay = plan.on_response(response)
+        items = core.live_items(items, time.time())
+        if items:
+            yield Emit(BatchResponse(raw_items=items, decode=core.decode))
+        if delay:
+            yield Sleep(delay)
+
+
+def list_flow(
+    core: RepositoryCore[ObjT],
+    partition_id: Ids,
+    *,
+    prefix: Ids = None,
+    between: tuple[Ids, Ids] | None = None,
+    sort_ascending: bool = True,
+    limit: int | None = None,
+    filters: FilterCommand | None = None,
+    cursor: str | None = None,
+) -> Flow:
+    """Query by prefix or range; emits a BatchResponse per page (empty pages skipped)."""
+    if between is not None and _same_ids(*between):
+        # 0.4.2: equal bounds list by prefix (BETWEEN would match only the bound itself).
+        prefix, between = between[0], None
+    plan = core.query_plan(
+        partition_id,
+        prefix=prefix,
+        between=between,
+        sort_ascending=sort_ascending,
+        limit=limit,
+        filters=filters,
+        cursor=cursor,
+    )
+    while (request := plan.next_request()) is not None:
+        response = yield Call("query", request)
+        page = plan.on_response(response)
+        if page.items or page.cursor is None:
+            yield Emit(BatchResponse(raw_items=page.items, decode=core.decode, cursor=page.cursor))
+
+
+def update_flow(
+    core: RepositoryCore[ObjT],
+    partition_id: Ids,
+    content_id: Ids,
+    command: UpdateCommand,
+    require_exists: bool,
+) -> Flow:
+    """UpdateItem; returns the new PartitionedContent, raises typed errors on conditions."""
+    request = core.update_request(partition_id, content_id, command, require_exists)
+    response = yield from conditional(core, Call("update_item", request), command.current_version)
+    content: PartitionedContent[ObjT] = core.decode(response["Attributes"])
+    return content
+
+
+def delete_item_flow(
+    core: RepositoryCore[ObjT], partition_id: Ids, content_id: Ids, current_version: int | None
+) -> Flow:
+    """DeleteItem; returns whether an item was there."""
+    request = core.delete_item_request(partition_id, content_id, current_version)
+    response = yield from conditional(core, Call("delete_item", request), current_version)
+    return bool(response.get("Attributes"))
+
+
+def delete_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_prefix: Ids) -> Flow:
+    """Query the keys under a prefix and BatchWriteItem deletes for them, page by page."""
+    plan = core.query_plan(partition_id, prefix=content_prefix, keys_only=True)
+    while (request := plan.next_request()) is not None:
+        response = yield Call("query", request)
+        page = plan.on_response(response)
+        if page.items:
+            yield from run_write_plan(core.delete_plan(page.items))
+
+
+def conditional(
+    core: RepositoryCore[Any], call: Call, expected_version: int | None
+) -> Generator[Step, Any, Item]:
+    """Perform a conditional write, turning ConditionalCheckFailed into a typed error."""
+    try:
+        response: Item = yield call
+    except Exception as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise core.condition_failure(
+            call.request["Key"], error_response(error), expected_version
+        ) from error
+    return response
+
+
+def _same_ids(first: Ids, second: Ids) -> bool:
+    def normal(ids: Ids) -> list[str]:
+        if ids is None:
+            return []
+        return [ids] if isinstance(ids, str) else list(ids)
+
+    return normal(first) == normal(second)
