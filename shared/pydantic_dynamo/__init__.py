@@ -1,7 +1,13 @@
 """pydantic_dynamo: a repository over DynamoDB for Pydantic v2 models.
 
 >>> from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
+
+The sync classes (``SyncDynamoRepository``, ``SyncWriteOnceRepository``) are what the Lambda
+handlers use; the async ones (``DynamoRepository``, ``WriteOnceRepository``, 0.4.2's names) need
+the ``async`` extra and load on first use.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
@@ -25,9 +31,14 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
+from pydantic_dynamo.write_once import SyncWriteOnceRepository
+
+if TYPE_CHECKING:
+    from pydantic_dynamo.async_repository import DynamoRepository, WriteOnceRepository
 
 __all__ = [
     "BatchResponse",
+    "DynamoRepository",
     "FilterCommand",
     "GetResponse",
     "InvalidAttributeError",
@@ -41,10 +52,22 @@ __all__ = [
     "ReservedAttributeError",
     "RetryPolicy",
     "SyncDynamoRepository",
+    "SyncWriteOnceRepository",
     "UnprocessedItemsError",
     "UnsupportedValueError",
     "UpdateCommand",
     "VersionConflictError",
+    "WriteOnceRepository",
 ]
 
 __version__ = "1.0.0.dev0"
+
+
+def __getattr__(name: str) -> Any:
+    # The async classes load on first use, so that the sync path (and the Lambda layer, which
+    # has no aioboto3) never imports asyncio machinery it does not need.
+    if name in ("DynamoRepository", "WriteOnceRepository"):
+        from pydantic_dynamo import async_repository
+
+        return getattr(async_repository, name)
+    raise AttributeError(f"module 'pydantic_dynamo' has no attribute {name!r}")

@@ -107,11 +107,20 @@ class ItemNotFoundError(RequestObjectStateError):
 class UnprocessedItemsError(PydanticDynamoError):
     """A batch write gave up after its retries; ``items`` are exactly the contents not written.
 
-    Everything not listed was written. ``items`` holds the caller's own objects (for example
-    ``PartitionedContent``), or raw keys for deletes.
+    Everything not listed was written (or, for a read, read). ``items`` holds the caller's own
+    objects (``PartitionedContent`` for writes, ``(partition_ids, content_ids)`` for reads, raw
+    keys for deletes). ``written`` lists what write-once did write before giving up.
     """
 
-    def __init__(self, items: Sequence[Any], attempts: int, cause: str) -> None:
-        super().__init__(f"{len(items)} item(s) not written after {attempts} attempt(s): {cause}")
+    def __init__(
+        self,
+        items: Sequence[Any],
+        attempts: int,
+        cause: str,
+        *,
+        written: Sequence[Any] = (),
+    ) -> None:
+        super().__init__(f"{len(items)} item(s) not done after {attempts} attempt(s): {cause}")
         self.items = list(items)
         self.attempts = attempts
+        self.written = list(written)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from pydantic_dynamo import flows
-from pydantic_dynamo.client import create_client
+from pydantic_dynamo.client import client_kwargs_like, create_client
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
 from pydantic_dynamo.keys import Ids
@@ -28,6 +28,8 @@ from pydantic_dynamo.retry import RetryPolicy
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from pydantic_dynamo.async_repository import DynamoRepository
+
 __all__ = ["SyncDynamoRepository"]
 
 
@@ -37,7 +39,9 @@ class SyncDynamoRepository(Generic[ObjT]):
     Keyword arguments are 0.4.2's (``item_class``, ``partition_prefix``, ``partition_name``,
     ``content_type``, ``table_name``, ``partition_key``, ``sort_key``, ``consistent_reads``),
     plus ``client`` (a boto3 DynamoDB client; created lazily from the environment when omitted)
-    and ``retry_policy`` for batch retries.
+    and ``retry_policy`` for batch retries. 0.4.2's ``SyncDynamoRepository(async_repo=repo)``
+    also works, inside or outside a running event loop: it shares the async repository's
+    model and keys and talks to the same endpoint and region with a sync client.
 
     Example (``client`` points at a table with string keys PARTITION_KEY and SORT_KEY)::
 
@@ -51,6 +55,7 @@ class SyncDynamoRepository(Generic[ObjT]):
         assert repo.get(None, ["a1"]).content.item.name == "Steve Buscemi"
     """
 
+    @overload
     def __init__(
         self,
         *,
@@ -64,7 +69,35 @@ class SyncDynamoRepository(Generic[ObjT]):
         consistent_reads: bool = False,
         client: DynamoDBClient | None = None,
         retry_policy: RetryPolicy | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(self, *, async_repo: DynamoRepository[ObjT]) -> None: ...
+
+    def __init__(
+        self,
+        *,
+        item_class: type[ObjT] | None = None,
+        partition_prefix: str = "",
+        partition_name: str = "",
+        content_type: str = "",
+        table_name: str = "",
+        partition_key: str = "",
+        sort_key: str = "",
+        consistent_reads: bool = False,
+        client: DynamoDBClient | None = None,
+        retry_policy: RetryPolicy | None = None,
+        async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
+        self._client = client
+        if async_repo is not None:
+            # 0.4.2's form. Its event loop may be running in this very thread, so instead of
+            # driving the async client we talk to the same endpoint with a sync one.
+            self._core: RepositoryCore[ObjT] = async_repo.core
+            self._client_kwargs = client_kwargs_like(async_repo.client)
+            return
+        if item_class is None:
+            raise TypeError("SyncDynamoRepository needs item_class=... (or async_repo=...)")
         self._core = RepositoryCore(
             item_class=item_class,
             partition_prefix=partition_prefix,
@@ -76,13 +109,13 @@ class SyncDynamoRepository(Generic[ObjT]):
             consistent_reads=consistent_reads,
             retry_policy=retry_policy,
         )
-        self._client = client
+        self._client_kwargs = {}
 
     @property
     def client(self) -> DynamoDBClient:
         """The DynamoDB client in use (created on first use when none was given)."""
         if self._client is None:
-            self._client = create_client()
+            self._client = create_client(**self._client_kwargs)
         return self._client
 
     @property

@@ -1,0 +1,296 @@
+"""The async repository (0.4.2's ``DynamoRepository``): the same flows, driven with aioboto3.
+
+Built exactly as 0.4.2's README shows, with ``table=await resource.Table(...)`` and
+``resource=resource``; requests go through the resource's low-level client
+(``resource.meta.client``), so the encoding, keys, expressions, paging and retries are the
+ones the sync repository uses. Needs the ``async`` extra (``pip install 'pydantic-dynamo[async]'``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, Generic
+
+from pydantic_dynamo import flows
+from pydantic_dynamo.flows import Call, CallMany, Emit, Flow, Sleep
+from pydantic_dynamo.keys import Ids
+from pydantic_dynamo.models import (
+    BatchResponse,
+    FilterCommand,
+    GetResponse,
+    ObjT,
+    PartitionedContent,
+    UpdateCommand,
+)
+from pydantic_dynamo.operations import RepositoryCore, RequestIds
+from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.write_once import write_once_flow
+
+__all__ = ["DynamoRepository", "WriteOnceRepository", "aiterate", "arun", "low_level_view"]
+
+MAX_CONCURRENCY = 8
+
+# What boto3's DynamoDB *resource* registers on its client to convert Python values to and from
+# AttributeValues. Our requests are AttributeValues already.
+_RESOURCE_HANDLERS = (
+    ("provide-client-params.dynamodb", "dynamodb-create-params-copy"),
+    ("before-parameter-build.dynamodb", "dynamodb-condition-expression"),
+    ("before-parameter-build.dynamodb", "dynamodb-attr-value-input"),
+    ("after-call.dynamodb", "dynamodb-attr-value-output"),
+)
+
+
+def low_level_view(resource_client: Any) -> Any:
+    """The resource's client without the resource's value conversions.
+
+    A shallow copy sharing the connection pool, credentials and endpoint (so hooks on sending,
+    like ``before-send``, still fire), with its own copy of the event handlers minus the four
+    the resource added.
+    """
+    events = copy.copy(resource_client.meta.events)
+    for event_name, unique_id in _RESOURCE_HANDLERS:
+        events.unregister(event_name, unique_id=unique_id)
+    view = copy.copy(resource_client)
+    view.meta = copy.copy(resource_client.meta)
+    view.meta.events = events
+    return view
+
+
+async def _perform(client: Any, step: Any) -> tuple[Any, BaseException | None]:
+    """Perform one non-Emit step; (value to send, error to throw)."""
+    if type(step) is Call:
+        try:
+            return await getattr(client, step.operation)(**step.request), None
+        except Exception as error:
+            return None, error
+    if type(step) is Sleep:
+        await asyncio.sleep(step.seconds)
+        return None, None
+    if type(step) is CallMany:
+        limit = asyncio.Semaphore(MAX_CONCURRENCY)
+
+        async def one(call: Call) -> Any:
+            async with limit:
+                return await getattr(client, call.operation)(**call.request)
+
+        results = await asyncio.gather(*(one(c) for c in step.calls), return_exceptions=True)
+        return list(results), None
+    raise TypeError(f"unknown step {step!r}")  # pragma: no cover
+
+
+async def aiterate(client: Any, flow: Flow) -> AsyncIterator[Any]:
+    """Run ``flow`` with an async client, yielding what it emits."""
+    send: Any = None
+    throw: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(throw) if throw is not None else flow.send(send)
+        except StopIteration:
+            return
+        if type(step) is Emit:
+            send, throw = None, None
+            yield step.value
+        else:
+            send, throw = await _perform(client, step)
+
+
+async def arun(client: Any, flow: Flow) -> Any:
+    """Run ``flow`` with an async client to its end and return its result."""
+    send: Any = None
+    throw: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(throw) if throw is not None else flow.send(send)
+        except StopIteration as stop:
+            return stop.value
+        if type(step) is Emit:
+            raise RuntimeError(f"flow emitted {step.value!r} where none was expected")
+        send, throw = await _perform(client, step)
+
+
+class DynamoRepository(Generic[ObjT]):
+    """The async repository, with 0.4.2's constructor and the sync repository's operations.
+
+    ``client`` (an aiobotocore low-level DynamoDB client) may replace ``table``/``resource``;
+    with a resource, requests use its client without the resource's conversions. Reads
+    return async iterators of :class:`~pydantic_dynamo.models.BatchResponse`.
+    """
+
+    def __init__(
+        self,
+        *,
+        item_class: type[ObjT],
+        partition_prefix: str,
+        partition_name: str,
+        content_type: str,
+        table_name: str,
+        partition_key: str,
+        sort_key: str,
+        table: Any = None,
+        resource: Any = None,
+        consistent_reads: bool = False,
+        client: Any = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self._core = RepositoryCore(
+            item_class=item_class,
+            partition_prefix=partition_prefix,
+            partition_name=partition_name,
+            content_type=content_type,
+            table_name=table_name,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            consistent_reads=consistent_reads,
+            retry_policy=retry_policy,
+        )
+        owner = resource if resource is not None else table
+        if client is None and owner is not None:
+            client = low_level_view(owner.meta.client)
+        if client is None:
+            raise TypeError("DynamoRepository needs resource= (or table=, or client=)")
+        self._client = client
+        self._table = table
+        self._resource = resource
+
+    @property
+    def core(self) -> RepositoryCore[ObjT]:
+        """The pure request builder behind this repository."""
+        return self._core
+
+    @property
+    def client(self) -> Any:
+        """The aiobotocore low-level client requests go through."""
+        return self._client
+
+    async def __aenter__(self) -> DynamoRepository[ObjT]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def run_flow(self, flow: Flow) -> Any:
+        """Run a flow of this package with this repository's client."""
+        return await arun(self._client, flow)
+
+    async def put(self, content: PartitionedContent[ObjT]) -> None:
+        """Write one content, replacing any item with the same key."""
+        await arun(self._client, flows.put_flow(self._core, content))
+
+    async def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
+        """Write many contents with BatchWriteItem (see the sync repository)."""
+        await arun(self._client, flows.put_batch_flow(self._core, contents))
+
+    async def update(
+        self,
+        partition_id: Ids,
+        content_id: Ids,
+        command: UpdateCommand,
+        require_exists: bool = True,
+    ) -> PartitionedContent[ObjT]:
+        """Apply ``command`` to one item and return its new state."""
+        flow = flows.update_flow(self._core, partition_id, content_id, command, require_exists)
+        result: PartitionedContent[ObjT] = await arun(self._client, flow)
+        return result
+
+    async def delete(self, partition_id: Ids, content_prefix: Ids) -> None:
+        """Delete every item of this content type under the content prefix."""
+        await arun(self._client, flows.delete_flow(self._core, partition_id, content_prefix))
+
+    async def delete_item(
+        self, partition_id: Ids, content_id: Ids, current_version: int | None = None
+    ) -> bool:
+        """Delete one item; whether one was there."""
+        flow = flows.delete_item_flow(self._core, partition_id, content_id, current_version)
+        return bool(await arun(self._client, flow))
+
+    async def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
+        """One item by key; ``content`` is ``None`` when absent or expired."""
+        flow = flows.get_flow(self._core, partition_id, content_id)
+        result: GetResponse[ObjT] = await arun(self._client, flow)
+        return result
+
+    def get_batch(self, request_ids: Sequence[RequestIds]) -> AsyncIterator[BatchResponse[ObjT]]:
+        """Many items by key, 100 keys per request, one batch per response."""
+        return aiterate(self._client, flows.get_batch_flow(self._core, request_ids))
+
+    def list(
+        self,
+        partition_id: Ids,
+        content_prefix: Ids,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | None = None,
+        cursor: str | None = None,
+    ) -> AsyncIterator[BatchResponse[ObjT]]:
+        """Items under a content prefix, one batch per DynamoDB page (see the sync one)."""
+        flow = flows.list_flow(
+            self._core,
+            partition_id,
+            prefix=content_prefix,
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+        )
+        return aiterate(self._client, flow)
+
+    def list_between(
+        self,
+        partition_id: Ids,
+        content_start: Ids,
+        content_end: Ids,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | None = None,
+        cursor: str | None = None,
+    ) -> AsyncIterator[BatchResponse[ObjT]]:
+        """Items between two content id bounds, inclusive (equal bounds: by prefix)."""
+        flow = flows.list_flow(
+            self._core,
+            partition_id,
+            between=(content_start, content_end),
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+        )
+        return aiterate(self._client, flow)
+
+
+class WriteOnceRepository(Generic[ObjT]):
+    """0.4.2's write-once wrapper over the async repository, now race-free.
+
+    ``await write(contents)`` takes an iterable or async iterable and returns exactly the
+    contents it wrote; see :mod:`pydantic_dynamo.write_once` for the guarantee and the cost.
+    """
+
+    def __init__(self, async_repo: DynamoRepository[ObjT]) -> None:
+        if not isinstance(async_repo, DynamoRepository):
+            raise TypeError(
+                "WriteOnceRepository takes the async DynamoRepository; for the sync "
+                "SyncDynamoRepository use SyncWriteOnceRepository"
+            )
+        self._async_repo = async_repo
+
+    async def write(
+        self,
+        input_contents: Iterable[PartitionedContent[ObjT]]
+        | AsyncIterable[PartitionedContent[ObjT]],
+    ) -> list[PartitionedContent[ObjT]]:
+        """Write the contents not already stored; return exactly those this call wrote."""
+        if isinstance(input_contents, AsyncIterable):
+            contents = [content async for content in input_contents]
+        else:
+            contents = list(input_contents)
+        written: list[PartitionedContent[ObjT]] = await self._async_repo.run_flow(
+            write_once_flow(self._async_repo.core, contents)
+        )
+        return written

@@ -1,0 +1,235 @@
+"""Write-once: store only new or changed contents, and report each exactly once, even under races.
+
+How it works (one ``write`` call):
+
+1. Inputs are deduplicated by key (the last content for a key wins).
+2. The stored items are read with BatchGetItem: one request per 100 inputs.
+3. An input whose stored item holds the same content (model data and expiry; not
+   ``_timestamp`` or ``_object_version``) is skipped: it costs no write.
+4. Every other input is written with a *conditional* PutItem: "the item is still absent", or
+   "the item still has the ``_timestamp`` I read". The writes run concurrently.
+5. When the condition fails, somebody else wrote in between. DynamoDB returns the item it holds
+   (``ReturnValuesOnConditionCheckFailure=ALL_OLD``): if it is our content, the other writer
+   reported it and we skip it; otherwise we retry against what is there now.
+
+So among concurrent writers exactly one PutItem per distinct content succeeds, and only its
+writer reports the content as written.
+
+To compare cheaply, each write also stores ``_content_hash``: ``"{_timestamp} {digest}"``, the
+digest (BLAKE2b) of the canonical stored form of the model data and expiry. The digest is trusted
+only while its timestamp equals the item's ``_timestamp``: any later put or update (by this
+library, 0.4.2, or anyone else who sets ``_timestamp``) changes that, and the comparison falls
+back to decoding the stored item and comparing models.
+
+Cost per input: half a read unit per 4 KB (a full one with ``consistent_reads``) for the
+BatchGetItem; for a new or changed content, one write unit per KB for its PutItem; nothing more
+for an unchanged one. A writer that loses a race also pays for its failed conditional PutItem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from base64 import b64encode
+from collections.abc import Iterable
+from typing import Any, Generic
+
+from pydantic import ValidationError
+
+from pydantic_dynamo.batching import BatchGetPlan
+from pydantic_dynamo.client import error_code, error_response
+from pydantic_dynamo.exceptions import UnprocessedItemsError
+from pydantic_dynamo.expressions import Placeholders
+from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep
+from pydantic_dynamo.models import ObjT, PartitionedContent
+from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
+from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
+from pydantic_dynamo.schema import INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP
+from pydantic_dynamo.sync_repository import SyncDynamoRepository
+
+__all__ = ["CONTENT_HASH", "SyncWriteOnceRepository", "content_digest", "write_once_flow"]
+
+CONTENT_HASH = "_content_hash"
+Item = dict[str, Any]
+KeyTuple = tuple[str, str]
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return b64encode(value).decode("ascii")
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def content_digest(item: Item, excluded: frozenset[str]) -> str:
+    """The digest of a stored item's content: every attribute but ``excluded``, canonically."""
+    content = {name: value for name, value in item.items() if name not in excluded}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class _Candidate(Generic[ObjT]):
+    __slots__ = ("content", "digest", "item", "key", "stored")
+
+    def __init__(self, key: KeyTuple, content: PartitionedContent[ObjT], item: Item) -> None:
+        self.key = key
+        self.content = content
+        self.item = item
+        self.digest = ""
+        self.stored: Item | None = None
+
+
+def _holds(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT], stored: Item | None) -> bool:
+    """Whether ``stored`` already holds the candidate's content."""
+    if not stored:
+        return False
+    marker: str | None = stored.get(CONTENT_HASH, {}).get("S")
+    timestamp: str | None = stored.get(INTERNAL_TIMESTAMP, {}).get("S")
+    if marker and timestamp:
+        written_at, _, digest = marker.rpartition(" ")
+        if written_at == timestamp:
+            return digest == candidate.digest
+    try:
+        existing = core.decode(stored)
+    except (ValidationError, ValueError, KeyError):
+        return False
+    return existing.item == candidate.content.item and existing.expiry == candidate.content.expiry
+
+
+def _put_request(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT]) -> Item:
+    placeholders = Placeholders()
+    stored = candidate.stored
+    if stored is None:
+        condition = f"attribute_not_exists({placeholders.name(core.partition_key)})"
+    elif INTERNAL_TIMESTAMP in stored:
+        timestamp = placeholders.value(stored[INTERNAL_TIMESTAMP])
+        condition = f"{placeholders.name(INTERNAL_TIMESTAMP)} = {timestamp}"
+    else:
+        condition = f"attribute_not_exists({placeholders.name(INTERNAL_TIMESTAMP)})"
+    request: Item = {
+        "TableName": core.table_name,
+        "Item": candidate.item,
+        "ConditionExpression": condition,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    return placeholders.add_to(request)
+
+
+def write_once_flow(
+    core: RepositoryCore[ObjT], contents: Iterable[PartitionedContent[ObjT]]
+) -> Flow:
+    """The write-once algorithm (see the module docstring); returns the contents written."""
+    timestamp = utc_timestamp()
+    excluded = frozenset(
+        {core.partition_key, core.sort_key, INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP}
+    )
+    candidates: dict[KeyTuple, _Candidate[ObjT]] = {}
+    for content in contents:
+        item = core.encode(content, timestamp)
+        key = (item[core.partition_key]["S"], item[core.sort_key]["S"])
+        candidates[key] = _Candidate(key, content, item)
+    if not candidates:
+        return []
+    for candidate in candidates.values():
+        candidate.digest = content_digest(candidate.item, excluded)
+        candidate.item[CONTENT_HASH] = {"S": f"{timestamp} {candidate.digest}"}
+
+    stored = yield from _read_stored(core, candidates)
+    to_write = []
+    for key, candidate in candidates.items():
+        candidate.stored = stored.get(key)
+        if not _holds(core, candidate, candidate.stored):
+            to_write.append(candidate)
+
+    written: list[PartitionedContent[ObjT]] = []
+    attempt = 0
+    policy = core.retry_policy
+    while to_write:
+        results = yield CallMany([Call("put_item", _put_request(core, c)) for c in to_write])
+        retry: list[_Candidate[ObjT]] = []
+        failed: list[tuple[_Candidate[ObjT], BaseException]] = []
+        for candidate, result in zip(to_write, results, strict=True):
+            if not isinstance(result, BaseException):
+                written.append(candidate.content)
+                continue
+            code = error_code(result)
+            if code == "ConditionalCheckFailedException":
+                current = error_response(result).get("Item") or None
+                if _holds(core, candidate, current):
+                    continue  # another writer stored this content and reports it
+                candidate.stored = current
+                retry.append(candidate)
+            elif code in RETRYABLE_ERROR_CODES:
+                retry.append(candidate)
+            else:
+                failed.append((candidate, result))
+        if failed:
+            left = [c.content for c, _ in failed] + [c.content for c in retry]
+            raise UnprocessedItemsError(
+                left, attempt + 1, f"{failed[0][1]}", written=written
+            ) from failed[0][1]
+        if retry:
+            attempt += 1
+            if policy.exhausted(attempt):
+                raise UnprocessedItemsError(
+                    [c.content for c in retry],
+                    attempt,
+                    "contended or throttled after every retry",
+                    written=written,
+                )
+            yield Sleep(policy.delay(attempt))
+        to_write = retry
+    return written
+
+
+def _read_stored(core: RepositoryCore[ObjT], candidates: dict[KeyTuple, _Candidate[ObjT]]) -> Flow:
+    partition_key, sort_key = core.partition_key, core.sort_key
+    keys = [
+        ({partition_key: c.item[partition_key], sort_key: c.item[sort_key]}, c.content)
+        for c in candidates.values()
+    ]
+    plan = BatchGetPlan(
+        core.table_name, partition_key, sort_key, keys, core.consistent_reads, core.retry_policy
+    )
+    stored: dict[KeyTuple, Item] = {}
+    while (request := plan.next_request()) is not None:
+        try:
+            response = yield Call("batch_get_item", request)
+        except Exception as error:
+            code = error_code(error)
+            if code is None:
+                raise
+            yield Sleep(plan.on_error(code, error))
+            continue
+        items, delay = plan.on_response(response)
+        for item in items:
+            stored[(item[partition_key]["S"], item[sort_key]["S"])] = item
+        if delay:
+            yield Sleep(delay)
+    return stored
+
+
+class SyncWriteOnceRepository(Generic[ObjT]):
+    """Writes only new or changed contents, race-free, over a :class:`SyncDynamoRepository`.
+
+    ``write`` returns exactly the contents this call wrote; among concurrent writers each
+    distinct content is reported by exactly one. Example::
+
+        write_once = SyncWriteOnceRepository[FilmActor](repo)
+        assert len(write_once.write(contents)) == len(contents)
+        assert write_once.write(contents) == []
+    """
+
+    def __init__(self, repo: SyncDynamoRepository[ObjT]) -> None:
+        if not isinstance(repo, SyncDynamoRepository):
+            raise TypeError(
+                "SyncWriteOnceRepository takes a SyncDynamoRepository; for the async "
+                "DynamoRepository use WriteOnceRepository(async_repo=...)"
+            )
+        self._repo = repo
+
+    def write(self, contents: Iterable[PartitionedContent[ObjT]]) -> list[PartitionedContent[ObjT]]:
+        """Write the contents not already stored; return exactly those this call wrote."""
+        written: list[PartitionedContent[ObjT]] = self._repo.run_flow(
+            write_once_flow(self._repo.core, contents)
+        )
+        return written
