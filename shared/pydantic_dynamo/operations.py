@@ -34,6 +34,7 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.paging import QueryPlan, decode_cursor, is_expired
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.schema import (
+    CONTENT_HASH,
     INTERNAL_ATTRIBUTES,
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
@@ -128,6 +129,7 @@ class RepositoryCore(Generic[ObjT]):
         version = data.pop(INTERNAL_OBJECT_VERSION, None)
         ttl = data.pop(INTERNAL_TTL, None)
         data.pop(INTERNAL_TIMESTAMP, None)
+        data.pop(CONTENT_HASH, None)
         return self.content_class.model_construct(
             partition_ids=self.keys.parse_partition(partition_value),
             content_ids=self.keys.parse_sort(sort_value),

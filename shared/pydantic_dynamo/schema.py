@@ -18,6 +18,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_dynamo.exceptions import InvalidAttributeError, ReservedAttributeError
 
 __all__ = [
+    "CONTENT_HASH",
+    "INTERNAL_ATTRIBUTES",
     "INTERNAL_OBJECT_VERSION",
     "INTERNAL_TIMESTAMP",
     "INTERNAL_TTL",
@@ -28,7 +30,10 @@ __all__ = [
 INTERNAL_TIMESTAMP = "_timestamp"
 INTERNAL_OBJECT_VERSION = "_object_version"
 INTERNAL_TTL = "_ttl"
-INTERNAL_ATTRIBUTES = frozenset({INTERNAL_TIMESTAMP, INTERNAL_OBJECT_VERSION, INTERNAL_TTL})
+CONTENT_HASH = "_content_hash"  # written by write-once
+INTERNAL_ATTRIBUTES = frozenset(
+    {INTERNAL_TIMESTAMP, INTERNAL_OBJECT_VERSION, INTERNAL_TTL, CONTENT_HASH}
+)
 
 _NUMBER_TYPES = (int, float, Decimal)
 

@@ -44,12 +44,11 @@ from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep
 from pydantic_dynamo.models import ObjT, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
-from pydantic_dynamo.schema import INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP
+from pydantic_dynamo.schema import CONTENT_HASH, INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 
 __all__ = ["CONTENT_HASH", "SyncWriteOnceRepository", "content_digest", "write_once_flow"]
 
-CONTENT_HASH = "_content_hash"
 Item = dict[str, Any]
 KeyTuple = tuple[str, str]
 
