@@ -14,17 +14,21 @@ def create_client(**kwargs: Any) -> DynamoDBClient:
     """A low-level DynamoDB client configured from the environment, as boto3 would build it.
 
     Region, credentials and endpoint (``AWS_ENDPOINT_URL_DYNAMODB``) come from the usual
-    places. Retries use botocore's ``standard`` mode. Parameter validation is off: this library
-    builds every request itself, and validation costs about as much CPU as the serialization.
+    places. Retries use botocore's ``standard`` mode. Parameter validation is off (this library
+    builds every request itself) and the data-plane operations use
+    :mod:`pydantic_dynamo.fast_protocol`'s one-pass JSON (de)serialization.
     ``kwargs`` go to ``boto3.client`` (``endpoint_url``, ``region_name``, ``config``...).
     """
     import boto3
     from botocore.config import Config
 
+    from pydantic_dynamo import fast_protocol
+
     config = Config(retries={"mode": "standard", "max_attempts": 5}, parameter_validation=False)
     if "config" in kwargs:
         config = config.merge(kwargs.pop("config"))
     client: DynamoDBClient = boto3.client("dynamodb", config=config, **kwargs)
+    fast_protocol.install(client)
     return client
 
 

@@ -1,0 +1,126 @@
+"""A faster JSON wire layer for the boto3 DynamoDB clients this library creates itself.
+
+botocore walks the service model for every request and response: each attribute of each item
+is visited as a shape. For DynamoDB's JSON protocol that walk changes nothing but binary
+values (base64 on the wire, ``bytes`` in Python), yet it costs more CPU than everything else a
+data-plane call does (a 2,000-item Query spends two thirds of its client time parsing).
+
+For the data-plane operations this library sends, :func:`install` makes a client
+
+- serialize the request with one ``json.dumps`` (``bytes`` become base64, as botocore does),
+  letting botocore still build the method, target and content-type headers;
+- parse a successful response with one ``json.loads``, decoding base64 only where an
+  AttributeValue holds binary (``"B"``/``"BS"``), and only when the body contains one.
+
+Everything else (signing, credentials, endpoints, retries, error parsing, hooks such as
+``before-send``) is botocore's own. Clients passed in by users are never modified.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64decode, b64encode
+from typing import Any
+
+from botocore.parsers import PROTOCOL_PARSERS, ResponseParserFactory
+from botocore.serialize import JSONSerializer
+
+__all__ = ["FAST_OPERATIONS", "install"]
+
+FAST_OPERATIONS = frozenset(
+    {
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "UpdateItem",
+    }
+)
+_FAST_OUTPUTS = frozenset(f"{name}Output" for name in FAST_OPERATIONS)
+
+
+def _bytes_to_base64(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _decode_binary(value: Any) -> Any:
+    """Decode base64 wherever an AttributeValue holds ``B`` or ``BS``, in place."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "B" and isinstance(inner, str):
+                value[key] = b64decode(inner)
+            elif key == "BS" and isinstance(inner, list) and all(isinstance(v, str) for v in inner):
+                value[key] = [b64decode(v) for v in inner]
+            elif isinstance(inner, dict | list):
+                _decode_binary(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            if isinstance(inner, dict | list):
+                _decode_binary(inner)
+    return value
+
+
+class _FastSerializer:
+    def __init__(self, stock: Any) -> None:
+        self._stock = stock
+
+    def serialize_to_request(self, parameters: Any, operation_model: Any) -> Any:
+        if operation_model.name not in FAST_OPERATIONS:
+            return self._stock.serialize_to_request(parameters, operation_model)
+        # botocore builds everything but the body from an empty input (cheap: nothing to walk).
+        serialized = self._stock.serialize_to_request({}, operation_model)
+        serialized["body"] = json.dumps(
+            parameters, separators=(",", ":"), default=_bytes_to_base64
+        ).encode("utf-8")
+        return serialized
+
+
+_StockJSONParser: Any = PROTOCOL_PARSERS["json"]
+
+
+class _FastJSONParser(_StockJSONParser):  # type: ignore[misc]
+    def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
+        if shape is None or shape.name not in _FAST_OUTPUTS:
+            return super()._handle_json_body(raw_body, shape)
+        if not raw_body:
+            return {}
+        parsed = json.loads(raw_body)
+        if b'"B"' in raw_body or b'"BS"' in raw_body:
+            _decode_binary(parsed)
+        return parsed
+
+
+class _FastParserFactory(ResponseParserFactory):
+    def __init__(self, defaults: dict[str, Any]) -> None:
+        super().__init__()
+        self._fast_defaults = defaults
+        self.set_parser_defaults(**defaults)
+
+    def create_parser(self, protocol_name: str) -> Any:
+        if protocol_name == "json":
+            return _FastJSONParser(**self._fast_defaults)
+        return super().create_parser(protocol_name)
+
+
+def install(client: Any) -> bool:
+    """Give ``client`` the fast serializer and parser; whether it could (it needs botocore's
+    JSON protocol internals as this module knows them, else the client is left as it was)."""
+    endpoint = getattr(client, "_endpoint", None)
+    serializer = getattr(client, "_serializer", None)
+    if endpoint is None or not isinstance(serializer, JSONSerializer):
+        return False
+    if not hasattr(endpoint, "_response_parser_factory"):
+        return False
+    if not hasattr(_StockJSONParser, "_handle_json_body"):
+        return False
+    defaults = dict(getattr(endpoint._response_parser_factory, "_defaults", {}))
+    endpoint._response_parser_factory = _FastParserFactory(defaults)
+    client._serializer = _FastSerializer(serializer)
+    return True
