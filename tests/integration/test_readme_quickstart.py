@@ -1,0 +1,28 @@
+"""The README's quickstart runs as written, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from local_stack.dynamodb_local import DynamoDBLocal
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _quickstart() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Quickstart", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "the README's Quickstart has no python block"
+    return match.group(1)
+
+
+def test_the_quickstart_runs_as_written(
+    dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
+    code = compile(_quickstart(), str(README), "exec")
+    exec(code, {"__name__": "readme_quickstart"})
