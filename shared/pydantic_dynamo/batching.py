@@ -165,6 +165,7 @@ class BatchGetPlan(Generic[OriginT]):
                 self._origins[key_tuple] = origin
         self._pending: deque[Item] = deque(unique.values())
         self._in_flight: list[Item] = []
+        self._failure: UnprocessedItemsError | None = None
         self._consistent = consistent_read
         self._retry = _RetryState(policy)
 
@@ -174,7 +175,13 @@ class BatchGetPlan(Generic[OriginT]):
         return self._retry.requests
 
     def next_request(self) -> Item | None:
-        """The next BatchGetItem request, or ``None`` when every key was read."""
+        """The next BatchGetItem request, or ``None`` when every key was read.
+
+        Raises the plan's :class:`UnprocessedItemsError` once it has given up (after the items
+        of the last response were handed over).
+        """
+        if self._failure is not None:
+            raise self._failure
         if not self._pending:
             return None
         pending = self._pending
@@ -193,7 +200,9 @@ class BatchGetPlan(Generic[OriginT]):
             return items, 0.0
         delay = self._retry.failed()
         if delay is None:
-            raise self._give_up(unprocessed, "DynamoDB kept returning UnprocessedKeys")
+            # The items read are the caller's: hand them over, fail on the next request.
+            self._failure = self._give_up(unprocessed, "DynamoDB kept returning UnprocessedKeys")
+            return items, 0.0
         self._pending.extendleft(reversed(unprocessed))
         return items, delay
 

@@ -7,8 +7,9 @@ and ints as numbers; and, new, floats as numbers (0.4.2 rejected them). NaN, inf
 DynamoDB cannot hold are refused with the path of the offending field.
 
 Decoding turns numbers into ``int`` (no point or exponent), ``float`` (at most 15 characters,
-which a float holds exactly) or ``Decimal`` (longer), and lets the model's validation do the rest
-(a list into a set, an ISO string into a datetime).
+which a float holds exactly, or exactly a float's shortest repr) or ``Decimal`` (other long
+numbers, every digit kept), and lets the model's validation do the rest (a list into a set, an
+ISO string into a datetime).
 
 >>> encode_value({"a": [1, 2.5, None]})
 {'M': {'a': {'L': [{'N': '1'}, {'N': '2.5'}, {'NULL': True}]}}}
@@ -27,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from pydantic_dynamo.exceptions import UnsupportedValueError
 
@@ -89,9 +90,13 @@ def _enc_decimal(value: Decimal) -> AttributeValue:
     if not value.is_finite():
         raise _UnsupportedError(f"{value} is not a number DynamoDB stores")
     if value != 0:
-        digits = value.as_tuple().digits
         adjusted = value.adjusted()
-        significant = len(digits) - next(i for i, d in enumerate(digits) if d) if any(digits) else 0
+        # Precision as DynamoDB counts it: trailing zeros are not significant (and a nonzero
+        # Decimal has no leading ones). Counted by hand: normalize() would round to 28 digits.
+        digits = value.as_tuple().digits
+        significant = len(digits)
+        while significant and digits[significant - 1] == 0:
+            significant -= 1
         if significant > 38:
             raise _UnsupportedError(f"{value} has more than 38 significant digits")
         if adjusted >= 126 or adjusted < -130:
@@ -133,11 +138,14 @@ def _enc_uuid(value: UUID) -> AttributeValue:
 
 
 def _enc_model(value: BaseModel) -> AttributeValue:
-    return {"M": _encode_map(value.model_dump())}
+    return {"M": _encode_map(value.model_dump(by_alias=False))}
 
 
 def _enc_fallback(value: Any) -> AttributeValue:
-    converted = to_jsonable_python(value)
+    try:
+        converted = to_jsonable_python(value)
+    except (PydanticSerializationError, ValueError, TypeError) as error:
+        raise _UnsupportedError(f"cannot store a {type(value).__name__}: {error}") from None
     if type(converted) is type(value):
         raise _UnsupportedError(f"cannot store a {type(value).__name__}")
     return encode_value(converted)
@@ -237,7 +245,7 @@ def encode_field(name: str, value: Any) -> AttributeValue:
 def _raise_with_path(value: Any, path: str) -> None:
     # The slow path: only reached on error, it finds the first value that fails.
     if isinstance(value, Mapping | BaseModel):
-        items = value.model_dump() if isinstance(value, BaseModel) else value
+        items = value.model_dump(by_alias=False) if isinstance(value, BaseModel) else value
         for key, val in items.items():
             _raise_with_path(val, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple | set | frozenset):
@@ -251,42 +259,58 @@ def _raise_with_path(value: Any, path: str) -> None:
 
 
 def _decode_number(text: str) -> int | float | Decimal:
-    if "." not in text and "e" not in text and "E" not in text:
+    if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
         return int(text)
-    if len(text) <= 15:
+    if len(text) <= 15:  # at most 15 significant digits: a float holds it exactly
         return float(text)
-    return Decimal(text)
+    value = float(text)
+    # A float's own shortest repr (how floats are stored) comes back as that float; any other
+    # long number keeps every digit as a Decimal.
+    return value if repr(value) == text else Decimal(text)
 
 
 def decode_value(value: AttributeValue) -> Any:
     """Decode one AttributeValue into plain Python (str, int/float/Decimal, bool, None, ...)."""
-    for tag, raw in value.items():
-        if tag == "S":
-            return raw
-        if tag == "N":
-            return _decode_number(raw)
-        if tag == "M":
-            return {k: decode_value(v) for k, v in raw.items()}
-        if tag == "L":
-            return [decode_value(v) for v in raw]
-        if tag == "BOOL":
-            return raw
-        if tag == "NULL":
-            return None
-        if tag == "B":
-            return bytes(raw)
-        if tag == "SS":
-            return list(raw)
-        if tag == "NS":
-            return [_decode_number(v) for v in raw]
-        if tag == "BS":
-            return [bytes(v) for v in raw]
+    # Most values are strings, then numbers: test those first, one dict lookup each.
+    raw = value.get("S")
+    if raw is not None:
+        return raw
+    raw = value.get("N")
+    if raw is not None:
+        return _decode_number(raw)
+    raw = value.get("M")
+    if raw is not None:
+        return {k: decode_value(v) for k, v in raw.items()}
+    raw = value.get("L")
+    if raw is not None:
+        return [decode_value(v) for v in raw]
+    raw = value.get("BOOL")
+    if raw is not None:
+        return raw
+    if "NULL" in value:
+        return None
+    raw = value.get("B")
+    if raw is not None:
+        return bytes(raw)
+    raw = value.get("SS")
+    if raw is not None:
+        return list(raw)
+    raw = value.get("NS")
+    if raw is not None:
+        return [_decode_number(v) for v in raw]
+    raw = value.get("BS")
+    if raw is not None:
+        return [bytes(v) for v in raw]
     raise ValueError(f"not an AttributeValue: {value!r}")
 
 
 def decode_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
     """Decode an item (attribute name to AttributeValue) into a dict of plain Python values."""
-    return {k: decode_value(v) for k, v in item.items()}
+    out: dict[str, Any] = {}
+    for name, value in item.items():
+        text = value.get("S")
+        out[name] = text if text is not None else decode_value(value)
+    return out
 
 
 def _value_size(value: AttributeValue) -> int:

@@ -27,6 +27,7 @@ from pydantic_dynamo.schema import (
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
     INTERNAL_TTL,
+    FieldInfo,
     ModelSchema,
 )
 
@@ -60,7 +61,11 @@ class Placeholders:
 
     def path(self, dotted: str) -> str:
         """The placeholder path of a dotted attribute path (``a.b`` -> ``#n0.#n1``)."""
-        return ".".join(self.name(part) for part in dotted.split("."))
+        return self.path_of(tuple(dotted.split(".")))
+
+    def path_of(self, parts: tuple[str, ...]) -> str:
+        """The placeholder path of a path given as its parts."""
+        return ".".join(self.name(part) for part in parts)
 
     def value(self, value: AttributeValue) -> str:
         """A new placeholder for an encoded value."""
@@ -149,35 +154,56 @@ class UpdateExpression:
     condition: str | None
 
 
-def _check_target(path: str, reserved: frozenset[str], seen: set[str]) -> None:
-    root = path.split(".", 1)[0]
-    if root in reserved:
+Parts = tuple[str, ...]
+
+
+def _check_target(parts: Parts, reserved: frozenset[str], seen: set[Parts]) -> None:
+    """Refuse a reserved attribute, or a path overlapping one already in the command."""
+    path = ".".join(parts)
+    if parts[0] in reserved:
         raise ReservedAttributeError(path, "the repository manages this attribute itself")
     for other in seen:
-        if path == other or path.startswith(other + ".") or other.startswith(path + "."):
-            raise InvalidAttributeError(path, f"updated twice in one command (with {other!r})")
-    seen.add(path)
+        shorter = min(len(parts), len(other))
+        if parts[:shorter] == other[:shorter]:
+            raise InvalidAttributeError(
+                path, f"updated twice in one command (with {'.'.join(other)!r})"
+            )
+    seen.add(parts)
+
+
+def _target(
+    schema: ModelSchema, parts: Parts, reserved: frozenset[str], seen: set[Parts]
+) -> FieldInfo | None:
+    # Reserved names first: they are not model attributes, and the error should say why.
+    if parts[0] in reserved:
+        _check_target(parts, reserved, seen)
+    info = schema.field_at(parts)
+    _check_target(parts, reserved, seen)
+    return info
 
 
 def _set_clauses(
     schema: ModelSchema,
     placeholders: Placeholders,
     values: Mapping[str, Any],
-    prefix: str,
+    prefix: Parts,
     reserved: frozenset[str],
-    seen: set[str],
+    seen: set[Parts],
 ) -> Iterable[str]:
     for name, value in values.items():
-        path = f"{prefix}{name}"
-        info = schema.field(path)
-        nested_dict = isinstance(value, Mapping) and info is not None
-        if nested_dict and info is not None and (info.nested is not None or info.is_mapping):
+        # Top-level names may be dotted paths; keys below a dict value are taken literally.
+        parts = (*prefix, name) if prefix else tuple(name.split("."))
+        if parts[0] in reserved:
+            _check_target(parts, reserved, seen)
+        info = schema.field_at(parts)
+        if isinstance(value, Mapping) and info is not None and (info.nested or info.is_mapping):
             # 0.4.2's semantics: a dict sets the given keys of a nested model or map one by one.
-            yield from _set_clauses(schema, placeholders, value, f"{path}.", reserved, seen)
+            yield from _set_clauses(schema, placeholders, value, parts, reserved, seen)
             continue
-        _check_target(path, reserved, seen)
+        _check_target(parts, reserved, seen)
+        path = ".".join(parts)
         python = info.encode_python(value, path) if info is not None else value
-        yield f"{placeholders.path(path)} = {placeholders.value(encode_field(path, python))}"
+        yield f"{placeholders.path_of(parts)} = {placeholders.value(encode_field(path, python))}"
 
 
 def build_update(
@@ -187,30 +213,30 @@ def build_update(
     *,
     timestamp: str,
     reserved: frozenset[str],
+    missing_version: int = 0,
 ) -> UpdateExpression:
     """The UpdateExpression (and the version condition) for ``command``.
 
     ``reserved`` holds the key attribute names and the internal attributes, which no command may
-    target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``.
+    target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``, counting a
+    missing one as ``missing_version``.
     """
-    seen: set[str] = set()
-    sets = list(_set_clauses(schema, placeholders, command.set_commands, "", reserved, seen))
+    seen: set[Parts] = set()
+    sets = list(_set_clauses(schema, placeholders, command.set_commands, (), reserved, seen))
 
     for path, amount in command.increment_attrs.items():
-        info = schema.field(path)
+        info = _target(schema, tuple(path.split(".")), reserved, seen)
         if info is not None and not info.is_number:
             raise InvalidAttributeError(path, "increment_attrs needs a numeric attribute")
-        _check_target(path, reserved, seen)
         name = placeholders.path(path)
         zero = placeholders.value({"N": "0"})
         added = placeholders.value(encode_field(path, amount))
         sets.append(f"{name} = if_not_exists({name}, {zero}) + {added}")
 
     for path, extra in command.append_attrs.items():
-        info = schema.field(path)
+        info = _target(schema, tuple(path.split(".")), reserved, seen)
         if info is not None and not info.is_list:
             raise InvalidAttributeError(path, "append_attrs needs a list attribute")
-        _check_target(path, reserved, seen)
         if not extra:
             continue
         python = info.encode_python(extra, path) if info is not None else extra
@@ -221,16 +247,15 @@ def build_update(
 
     removes: list[str] = []
     for path in sorted(command.remove_attrs):
-        info = schema.field(path)
+        info = _target(schema, tuple(path.split(".")), reserved, seen)
         if info is not None and info.required:
             raise InvalidAttributeError(path, "a required attribute cannot be removed")
-        _check_target(path, reserved, seen)
         removes.append(placeholders.path(path))
 
     version = placeholders.name(INTERNAL_OBJECT_VERSION)
-    zero = placeholders.value({"N": "0"})
+    base = placeholders.value({"N": str(missing_version)})
     one = placeholders.value({"N": "1"})
-    sets.append(f"{version} = if_not_exists({version}, {zero}) + {one}")
+    sets.append(f"{version} = if_not_exists({version}, {base}) + {one}")
     sets.append(f"{placeholders.name(INTERNAL_TIMESTAMP)} = {placeholders.value({'S': timestamp})}")
     if command.expiry is not None:
         ttl = {"N": str(int(command.expiry.timestamp()))}

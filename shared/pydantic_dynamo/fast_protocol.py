@@ -19,6 +19,7 @@ Everything else (signing, credentials, endpoints, retries, error parsing, hooks 
 from __future__ import annotations
 
 import json
+import re
 from base64 import b64decode, b64encode
 from typing import Any
 
@@ -42,6 +43,8 @@ FAST_OPERATIONS = frozenset(
     }
 )
 _FAST_OUTPUTS = frozenset(f"{name}Output" for name in FAST_OPERATIONS)
+# A binary AttributeValue on the wire: the key "B" or "BS" (not "BOOL", not a string "B...").
+_BINARY_KEY = re.compile(rb'"BS?"\s*:')
 
 
 def _bytes_to_base64(value: Any) -> str:
@@ -92,7 +95,7 @@ class _FastJSONParser(_StockJSONParser):  # type: ignore[misc]
         if not raw_body:
             return {}
         parsed = json.loads(raw_body)
-        if b'"B"' in raw_body or b'"BS"' in raw_body:
+        if _BINARY_KEY.search(raw_body):
             _decode_binary(parsed)
         return parsed
 

@@ -17,6 +17,7 @@ from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
 from pydantic_dynamo.codec import MAX_ITEM_BYTES, decode_item, encode_item, item_size
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
+    InvalidCursorError,
     ItemNotFoundError,
     ItemTooLargeError,
     RequestObjectStateError,
@@ -108,7 +109,7 @@ class RepositoryCore(Generic[ObjT]):
             raise InvalidAttributeError(
                 "item", f"expected a {self.item_class.__name__}, got {type(model).__name__}"
             )
-        item = encode_item(model.model_dump())
+        item = encode_item(model.model_dump(by_alias=False))
         item[self.partition_key] = {"S": self.keys.partition_value(content.partition_ids)}
         item[self.sort_key] = {"S": self.keys.sort_value(content.content_ids)}
         item[INTERNAL_OBJECT_VERSION] = {"N": str(content.current_version)}
@@ -174,6 +175,9 @@ class RepositoryCore(Generic[ObjT]):
             placeholders,
             timestamp=utc_timestamp(),
             reserved=self.reserved,
+            # An existing item without a version reads as version 1 (as in 0.4.2), so its first
+            # update makes it 2; an upsert that creates the item makes it 1.
+            missing_version=1 if require_exists else 0,
         )
         conditions = []
         if require_exists:
@@ -309,7 +313,17 @@ class RepositoryCore(Generic[ObjT]):
         if keys_only:
             request["ProjectionExpression"] = f"{pk}, {sk}"
         placeholders.add_to(request)
-        start_after = decode_cursor(cursor, partition_value) if cursor is not None else None
+        start_after = None
+        if cursor is not None:
+            start_after = decode_cursor(cursor, partition_value)
+            if between is not None:
+                low_bound = self.keys.sort_bound(between[0])
+                high_bound = self.keys.sort_bound(between[1])
+                inside = low_bound <= start_after <= high_bound
+            else:
+                inside = start_after.startswith(self.keys.sort_bound(prefix))
+            if not inside:
+                raise InvalidCursorError("cursor belongs to another listing of this partition")
         return QueryPlan(
             request,
             partition_value=partition_value,

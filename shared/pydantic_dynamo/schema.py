@@ -141,9 +141,13 @@ class ModelSchema:
 
         Raises :class:`InvalidAttributeError` for a name the model does not have.
         """
+        return self.field_at(tuple(path.split(".")))
+
+    def field_at(self, parts: tuple[str, ...]) -> FieldInfo | None:
+        """The attribute at a path given as its parts (a dict key may itself hold a dot)."""
         schema: ModelSchema | None = self
         info: FieldInfo | None = None
-        parts = path.split(".")
+        path = ".".join(parts)
         for depth, part in enumerate(parts):
             if schema is None:
                 if info is not None and info.is_mapping:
