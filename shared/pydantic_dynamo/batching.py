@@ -119,7 +119,7 @@ class BatchWritePlan(Generic[OriginT]):
             left.append(self._by_key[_key_of(key_item, partition_key, sort_key)])
         delay = self._retry.failed()
         if delay is None:
-            raise self._give_up(left, "DynamoDB kept returning UnprocessedItems")
+            raise self._give_up(left, "DynamoDB kept returning UnprocessedItems", None)
         self._pending.extendleft(reversed(left))
         return delay
 
@@ -131,12 +131,14 @@ class BatchWritePlan(Generic[OriginT]):
             if delay is not None:
                 self._pending.extendleft(reversed(chunk))
                 return delay
-        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}") from error
+        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
 
-    def _give_up(self, left: Sequence[WriteEntry[OriginT]], cause: str) -> UnprocessedItemsError:
+    def _give_up(
+        self, left: Sequence[WriteEntry[OriginT]], cause: str, code: str | None
+    ) -> UnprocessedItemsError:
         items = [entry.origin for entry in left] + [entry.origin for entry in self._pending]
         self._pending.clear()
-        return UnprocessedItemsError(items, max(self._retry.attempt, 1), cause)
+        return UnprocessedItemsError(items, max(self._retry.attempt, 1), cause, code=code)
 
 
 class BatchGetPlan(Generic[OriginT]):
@@ -201,7 +203,9 @@ class BatchGetPlan(Generic[OriginT]):
         delay = self._retry.failed()
         if delay is None:
             # The items read are the caller's: hand them over, fail on the next request.
-            self._failure = self._give_up(unprocessed, "DynamoDB kept returning UnprocessedKeys")
+            self._failure = self._give_up(
+                unprocessed, "DynamoDB kept returning UnprocessedKeys", None
+            )
             return items, 0.0
         self._pending.extendleft(reversed(unprocessed))
         return items, delay
@@ -214,12 +218,12 @@ class BatchGetPlan(Generic[OriginT]):
             if delay is not None:
                 self._pending.extendleft(reversed(chunk))
                 return delay
-        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}") from error
+        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
 
-    def _give_up(self, left: Sequence[Item], cause: str) -> UnprocessedItemsError:
+    def _give_up(self, left: Sequence[Item], cause: str, code: str | None) -> UnprocessedItemsError:
         partition_key, sort_key = self._keys
         origins = [
             self._origins[_key_of(key, partition_key, sort_key)] for key in [*left, *self._pending]
         ]
         self._pending.clear()
-        return UnprocessedItemsError(origins, max(self._retry.attempt, 1), cause)
+        return UnprocessedItemsError(origins, max(self._retry.attempt, 1), cause, code=code)

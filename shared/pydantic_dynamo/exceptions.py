@@ -56,10 +56,18 @@ class InvalidKeyError(PydanticDynamoError, ValueError):
 
 
 class ItemTooLargeError(PydanticDynamoError, ValueError):
-    """An item exceeds DynamoDB's 400 KB limit; nothing was sent."""
+    """An item exceeds DynamoDB's 400 KB limit; nothing was written.
 
-    def __init__(self, key: dict[str, str], size: int, limit: int) -> None:
-        super().__init__(f"item {key} is {size} bytes, over DynamoDB's limit of {limit} bytes")
+    ``size`` is ``None`` when DynamoDB refused an update that would have grown the item past
+    the limit (only DynamoDB knows the stored size).
+    """
+
+    def __init__(self, key: dict[str, str], size: int | None, limit: int) -> None:
+        if size is None:
+            message = f"item {key} would exceed DynamoDB's limit of {limit} bytes"
+        else:
+            message = f"item {key} is {size} bytes, over DynamoDB's limit of {limit} bytes"
+        super().__init__(message)
         self.key = key
         self.size = size
         self.limit = limit
@@ -109,7 +117,9 @@ class UnprocessedItemsError(PydanticDynamoError):
 
     Everything not listed was written (or, for a read, read). ``items`` holds the caller's own
     objects (``PartitionedContent`` for writes, ``(partition_ids, content_ids)`` for reads, raw
-    keys for deletes). ``written`` lists what write-once did write before giving up.
+    keys for deletes). ``written`` lists what write-once did write before giving up. ``code``
+    is the AWS error code of the failure that ended it (``None`` when DynamoDB kept answering
+    with unprocessed work): throttling codes mean "try later", others a fault to look at.
     """
 
     def __init__(
@@ -119,8 +129,10 @@ class UnprocessedItemsError(PydanticDynamoError):
         cause: str,
         *,
         written: Sequence[Any] = (),
+        code: str | None = None,
     ) -> None:
         super().__init__(f"{len(items)} item(s) not done after {attempts} attempt(s): {cause}")
         self.items = list(items)
         self.attempts = attempts
         self.written = list(written)
+        self.code = code

@@ -15,6 +15,13 @@ from typing import Any
 
 from pydantic_dynamo.batching import BatchWritePlan
 from pydantic_dynamo.client import error_code, error_response
+from pydantic_dynamo.codec import MAX_ITEM_BYTES
+from pydantic_dynamo.exceptions import (
+    ItemNotFoundError,
+    ItemTooLargeError,
+    RequestObjectStateError,
+    VersionConflictError,
+)
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -153,7 +160,11 @@ def list_flow(
     filters: FilterCommand | None = None,
     cursor: str | None = None,
 ) -> Flow:
-    """Query by prefix or range; emits a BatchResponse per page (empty pages skipped)."""
+    """Query by prefix or range; emits a BatchResponse per DynamoDB page.
+
+    Pages a filter emptied are emitted too (with their cursor), so a caller can bound the work
+    of one call by counting pages.
+    """
     if between is not None and _same_ids(*between):
         # 0.4.2: equal bounds list by prefix (BETWEEN would match only the bound itself).
         prefix, between = between[0], None
@@ -169,8 +180,10 @@ def list_flow(
     while (request := plan.next_request()) is not None:
         response = yield Call("query", request)
         page = plan.on_response(response)
-        if page.items or page.cursor is None:
-            yield Emit(BatchResponse(raw_items=page.items, decode=core.decode, cursor=page.cursor))
+        yield Emit(BatchResponse(raw_items=page.items, decode=core.decode, cursor=page.cursor))
+
+
+_UPSERT_ROUNDS = 3
 
 
 def update_flow(
@@ -180,11 +193,35 @@ def update_flow(
     command: UpdateCommand,
     require_exists: bool,
 ) -> Flow:
-    """UpdateItem; returns the new PartitionedContent, raises typed errors on conditions."""
-    request = core.update_request(partition_id, content_id, command, require_exists)
-    response = yield from conditional(core, Call("update_item", request), command.current_version)
-    content: PartitionedContent[ObjT] = core.decode(response["Attributes"])
-    return content
+    """UpdateItem; returns the new PartitionedContent, raises typed errors on conditions.
+
+    Without ``require_exists`` it is an upsert in (at most) two conditional steps: update the
+    existing item, else create it. One expression cannot do both, because a stored item without
+    ``_object_version`` counts as version 1 while a created one starts at 1.
+    """
+    expected = command.current_version
+    for _ in range(_UPSERT_ROUNDS):
+        request = core.update_request(partition_id, content_id, command)
+        try:
+            response = yield from conditional(core, Call("update_item", request), expected)
+        except ItemNotFoundError:
+            if require_exists:
+                raise
+        else:
+            return core.decode(response["Attributes"])
+        request = core.update_request(partition_id, content_id, command, creating=True)
+        try:
+            response = yield from conditional(core, Call("update_item", request), expected)
+        except ItemNotFoundError as missing:
+            # Still absent, so only the version condition can have failed.
+            raise VersionConflictError(missing.key or {}, expected or 0, None) from missing
+        except RequestObjectStateError:
+            continue  # created by someone else in between: update it
+        return core.decode(response["Attributes"])
+    raise RequestObjectStateError(
+        f"item at {core.plain_key(core.key(partition_id, content_id))} kept appearing and "
+        f"disappearing during an upsert"
+    )
 
 
 def delete_item_flow(
@@ -213,12 +250,22 @@ def conditional(
     try:
         response: Item = yield call
     except Exception as error:
-        if error_code(error) != "ConditionalCheckFailedException":
+        code = error_code(error)
+        if code == "ValidationException" and _SIZE_EXCEEDED in str(error):
+            # An update can grow an item past the limit; only DynamoDB can tell.
+            key = core.plain_key(call.request["Key"])
+            raise ItemTooLargeError(key, None, MAX_ITEM_BYTES) from error
+        if code != "ConditionalCheckFailedException":
             raise
         raise core.condition_failure(
             call.request["Key"], error_response(error), expected_version
         ) from error
     return response
+
+
+# DynamoDB's words for an item over 400 KB ("Item size has exceeded the maximum allowed size",
+# "Item size to update has exceeded the maximum allowed size").
+_SIZE_EXCEEDED = "exceeded the maximum allowed size"
 
 
 def _same_ids(first: Ids, second: Ids) -> bool:

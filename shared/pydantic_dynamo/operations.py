@@ -165,9 +165,15 @@ class RepositoryCore(Generic[ObjT]):
         partition_ids: Ids,
         content_ids: Ids,
         command: UpdateCommand,
-        require_exists: bool,
+        *,
+        creating: bool = False,
     ) -> Item:
-        """An UpdateItem request applying ``command``, answering the item's new state."""
+        """An UpdateItem request applying ``command``, answering the item's new state.
+
+        It applies only to an existing item, or, with ``creating``, only to an absent one. An
+        existing item without a version reads as version 1 (as in 0.4.2), so its first update
+        makes it 2; an item this update creates gets version 1.
+        """
         placeholders = Placeholders()
         expression = build_update(
             self.schema,
@@ -175,13 +181,14 @@ class RepositoryCore(Generic[ObjT]):
             placeholders,
             timestamp=utc_timestamp(),
             reserved=self.reserved,
-            # An existing item without a version reads as version 1 (as in 0.4.2), so its first
-            # update makes it 2; an upsert that creates the item makes it 1.
-            missing_version=1 if require_exists else 0,
+            missing_version=0 if creating else 1,
         )
-        conditions = []
-        if require_exists:
-            conditions.append(f"attribute_exists({placeholders.name(self.partition_key)})")
+        partition_key = placeholders.name(self.partition_key)
+        conditions = [
+            f"attribute_not_exists({partition_key})"
+            if creating
+            else f"attribute_exists({partition_key})"
+        ]
         if expression.condition is not None:
             conditions.append(expression.condition)
         request: Item = {
@@ -190,9 +197,8 @@ class RepositoryCore(Generic[ObjT]):
             "UpdateExpression": expression.update,
             "ReturnValues": "ALL_NEW",
         }
-        if conditions:
-            request["ConditionExpression"] = " AND ".join(conditions)
-            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        request["ConditionExpression"] = " AND ".join(conditions)
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return placeholders.add_to(request)
 
     def delete_item_request(

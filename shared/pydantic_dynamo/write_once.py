@@ -164,7 +164,11 @@ def write_once_flow(
         if failed:
             left = [c.content for c, _ in failed] + [c.content for c in retry]
             raise UnprocessedItemsError(
-                left, attempt + 1, f"{failed[0][1]}", written=written
+                left,
+                attempt + 1,
+                f"{failed[0][1]}",
+                written=written,
+                code=error_code(failed[0][1]),
             ) from failed[0][1]
         if retry:
             attempt += 1

@@ -385,6 +385,7 @@ def test_put_of_an_item_over_400_kb_raises_before_any_request(
     with pytest.raises(ItemTooLargeError) as caught:
         offline_repo.put(document("big", 500 * 1024))
     assert caught.value.limit == MAX_ITEM_BYTES
+    assert caught.value.size is not None
     assert caught.value.size > 500 * 1024
     assert caught.value.key == {"PARTITION_KEY": "test#unit#", "SORT_KEY": "document#big"}
 
