@@ -34,3 +34,11 @@ BATCH_WRITER_CODE_DIR: Final = "lambdas/batch_writer"
 BATCH_WRITER_HANDLER: Final = "batch_writer.handler.handler"
 WRITE_ONCE_CODE_DIR: Final = "lambdas/write_once"
 WRITE_ONCE_HANDLER: Final = "write_once_deduper.handler.handler"
+
+# CloudWatch metric names (EMF, in METRICS_NAMESPACE), emitted by the handlers; alarms may use them.
+METRIC_RECORDS_WRITTEN: Final = "RecordsWritten"
+METRIC_INVALID_RECORDS: Final = "InvalidRecords"
+METRIC_RECORDS_NOT_WRITTEN: Final = "RecordsNotWritten"
+METRIC_DUPLICATES_SKIPPED: Final = "DuplicatesSkipped"
+METRIC_RECORDS_ANNOUNCED: Final = "RecordsAnnounced"
+METRIC_ANNOUNCEMENTS_DEFERRED: Final = "AnnouncementsDeferred"

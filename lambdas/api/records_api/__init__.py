@@ -1,0 +1,1 @@
+"""The records HTTP API: a Powertools REST resolver over the content-type registry."""

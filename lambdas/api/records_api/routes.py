@@ -1,0 +1,262 @@
+"""The API's routes: the same eight operations for every content type in the registry.
+
+Each content type gets its own concrete routes (``/records/actor``, ``/records/review``...) typed
+with its own model, so request validation is exact and the OpenAPI document shows every model.
+This module declares the routes (paths, parameters, OpenAPI metadata); ``operations`` holds what
+they do, and the library does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from pydantic import BaseModel
+
+from records_api.errors import error_responses
+from records_api.operations import ContentOperations
+from records_api.query import FILTER_SYNTAX, IF_MATCH_PATTERN
+from records_api.schemas import (
+    BatchGetResult,
+    BatchIn,
+    BatchWriteResult,
+    ContentIn,
+    Health,
+    KeysIn,
+    Page,
+    UpdateIn,
+)
+from records_service.content_types import ContentType
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    from records_service.repositories import Repositories
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "register_content_type", "register_routes"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+_PARTITION_ID = Query(
+    description="One partition id; repeat the parameter for several (in order).",
+)
+_CONTENT_ID = Query(description="One content id; repeat the parameter for several (in order).")
+_IF_MATCH = Header(
+    alias="If-Match",
+    description='The version the item must hold, as in the ETag this API returned ("3"); '
+    "`*` only requires that the item exists.",
+    pattern=IF_MATCH_PATTERN,
+)
+
+PartitionIds = Annotated[list[str] | None, _PARTITION_ID]
+ContentIds = Annotated[list[str] | None, _CONTENT_ID]
+IfMatch = Annotated[str | None, _IF_MATCH]
+
+
+def _with_types(func: Callable[..., Any], returns: Any, **params: Any) -> Callable[..., Any]:
+    """Give ``func`` the concrete annotations Powertools reads to validate and document it.
+
+    The route functions are built per content type, so their types are only known at run time.
+    ``returns=None`` leaves the answer unvalidated (a 204 has no body to check).
+    """
+    func.__annotations__ = dict(params) if returns is None else {**params, "return": returns}
+    return func
+
+
+def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[Any]) -> None:
+    """Add the routes of one content type (``ops.content_type``) to ``app``."""
+    ct = ops.content_type
+    base = f"/records/{ct.name}"
+    tags = [ct.name]
+    stored = Response[ct.content_model]  # type: ignore[name-defined]
+    content_in = ContentIn[ct.model]  # type: ignore[name-defined]
+
+    def put_content(content: Any) -> Any:
+        return ops.put(content)
+
+    def put_batch(batch: Any) -> Any:
+        return ops.put_batch(batch)
+
+    def get_item(partition_id: Any = None, content_id: Any = None) -> Any:
+        return ops.get(partition_id, content_id)
+
+    def batch_get(request: Any) -> Any:
+        return ops.batch_get(request)
+
+    def list_contents(
+        partition_id: Any = None,
+        prefix: Any = None,
+        start: Any = None,
+        end: Any = None,
+        limit: Any = DEFAULT_PAGE_SIZE,
+        cursor: Any = None,
+        order: Any = "asc",
+        filters: Any = None,
+    ) -> Any:
+        return ops.list_page(partition_id, prefix, start, end, limit, cursor, order, filters)
+
+    def update_item(
+        command: Any, partition_id: Any = None, content_id: Any = None, if_match: Any = None
+    ) -> Any:
+        return ops.update(partition_id, content_id, command, if_match)
+
+    def delete_item(partition_id: Any = None, content_id: Any = None, if_match: Any = None) -> Any:
+        return ops.delete(partition_id, content_id, if_match)
+
+    ids_query = {"partition_id": PartitionIds, "content_id": ContentIds}
+
+    app.put(
+        base,
+        summary=f"Store one {ct.name}",
+        description="Replaces whatever is stored at the content's key. Answers the stored "
+        "content; its ETag is the stored version.",
+        operation_id=f"put_{ct.name}",
+        tags=tags,
+        responses={
+            200: {"description": "The stored content"},
+            **error_responses(400, 413, 422),
+        },
+    )(_with_types(put_content, stored, content=Annotated[content_in, Body()]))
+
+    app.post(
+        f"{base}/batch",
+        summary=f"Store several {ct.name} contents (BatchWriteItem)",
+        operation_id=f"put_{ct.name}_batch",
+        tags=tags,
+        responses={
+            200: {"description": "All contents were written"},
+            **error_responses(400, 413, 422, 503),
+        },
+    )(
+        _with_types(
+            put_batch,
+            BatchWriteResult,
+            batch=Annotated[BatchIn[ct.model], Body()],  # type: ignore[name-defined]
+        )
+    )
+
+    app.get(
+        f"{base}/item",
+        summary=f"Get one {ct.name}",
+        operation_id=f"get_{ct.name}",
+        tags=tags,
+        responses={200: {"description": "The content"}, **error_responses(400, 404, 422)},
+    )(_with_types(get_item, stored, **ids_query))
+
+    app.post(
+        f"{base}/batch-get",
+        summary=f"Get several {ct.name} contents (BatchGetItem)",
+        operation_id=f"get_{ct.name}_batch",
+        tags=tags,
+        responses={
+            200: {"description": "The contents found and the keys missing"},
+            **error_responses(400, 422),
+        },
+    )(
+        _with_types(
+            batch_get,
+            BatchGetResult[ct.model],  # type: ignore[name-defined]
+            request=Annotated[KeysIn, Body()],
+        )
+    )
+
+    app.get(
+        base,
+        summary=f"List {ct.name} contents of a partition",
+        description="By content-id prefix (`prefix`, repeatable) or inclusive range (`start` "
+        "and `end`, repeatable), in sort-key order. Answers up to `limit` contents and a "
+        "`cursor` to pass back for the next page (`null` at the end); a page may hold fewer "
+        "than `limit` contents when filters skip items, so continue while a cursor is given.",
+        operation_id=f"list_{ct.name}",
+        tags=tags,
+        responses={200: {"description": "One page"}, **error_responses(400, 422)},
+    )(
+        _with_types(
+            list_contents,
+            Page[ct.model],  # type: ignore[name-defined]
+            partition_id=PartitionIds,
+            prefix=Annotated[
+                list[str] | None,
+                Query(description="Content-id prefix; repeat for several ids"),
+            ],
+            start=Annotated[
+                list[str] | None, Query(description="Range start (inclusive), repeatable")
+            ],
+            end=Annotated[list[str] | None, Query(description="Range end (inclusive), repeatable")],
+            limit=Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")],
+            cursor=Annotated[
+                str | None,
+                Query(max_length=8192, description="The cursor of the previous page"),
+            ],
+            order=Annotated[Literal["asc", "desc"], Query(description="Sort-key order")],
+            filters=Annotated[list[str] | None, Query(alias="filter", description=FILTER_SYNTAX)],
+        )
+    )
+
+    app.patch(
+        f"{base}/item",
+        summary=f"Update one {ct.name} (partial, optimistic locking)",
+        description='The body is an UpdateCommand. Send `If-Match: "<version>"` (the ETag) '
+        "or `current_version` in the body to update only that version. Answers the new "
+        "stored state.",
+        operation_id=f"update_{ct.name}",
+        tags=tags,
+        responses={
+            200: {"description": "The updated content"},
+            **error_responses(400, 404, 409, 413, 422),
+        },
+    )(
+        _with_types(
+            update_item,
+            stored,
+            command=Annotated[UpdateIn, Body()],
+            if_match=IfMatch,
+            **ids_query,
+        )
+    )
+
+    app.delete(
+        f"{base}/item",
+        summary=f"Delete one {ct.name}",
+        operation_id=f"delete_{ct.name}",
+        tags=tags,
+        # "content": {} documents the empty body (the default would claim a JSON one).
+        responses={
+            204: {"description": "Deleted", "content": {}},
+            **error_responses(400, 404, 409, 422),
+        },
+    )(_with_types(delete_item, None, if_match=IfMatch, **ids_query))
+
+
+def register_routes(
+    app: APIGatewayRestResolver,
+    registry: Iterable[ContentType[Any]],
+    repositories: Repositories,
+    metrics: Metrics,
+) -> None:
+    """Add the routes of every content type, ``/health`` and ``/openapi.json`` to ``app``."""
+    served = []
+    for content_type in registry:
+        register_content_type(app, ContentOperations(content_type, repositories, metrics))
+        served.append(content_type.name)
+
+    @app.get("/health", summary="Liveness", operation_id="health", tags=["service"])
+    def health() -> Health:
+        return Health(status="ok", content_types=served)
+
+    schema: list[str] = []  # built on first request: it costs more than a cold start should
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> Response[str]:
+        if not schema:
+            schema.append(app.get_openapi_json_schema())
+        return Response(
+            status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=schema[0]
+        )

@@ -1,0 +1,1 @@
+"""The SQS batch writer: validated contents from the ingestion queue, written in batches."""

@@ -1,0 +1,157 @@
+"""The registry of content types the service serves: replace the models here to serve your own.
+
+A content type binds a Pydantic model to where its records live in the table: the partition
+prefix and name (the partition key is ``{prefix}#{name}#{partition ids}``) and the content type
+name itself, which is both the sort key's prefix and the name clients use (``/records/actor``,
+``{"content_type": "actor", ...}`` in ingestion events).
+
+The default registry is the seed README's example. Models here refuse unknown attributes
+(``extra="forbid"``) so that a typo in a request is a 4xx rather than silently dropped data; the
+service honours whatever your models declare.
+
+>>> content_type("actor").model.__name__
+'FilmActor'
+>>> sorted(CONTENT_TYPES)
+['actor', 'review']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from pydantic_dynamo import PartitionedContent
+
+__all__ = [
+    "CONTENT_TYPES",
+    "INTERNAL_PARTITION_PREFIX",
+    "ActorReview",
+    "ContentType",
+    "FilmActor",
+    "UnknownContentTypeError",
+    "content_type",
+]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# The service's own bookkeeping (the write-once deduper's pending announcements) lives under
+# this partition prefix; no served content type may use it.
+INTERNAL_PARTITION_PREFIX: Final = "records-internal"
+
+# URL path segment, event field and sort-key prefix at once: keep it plain.
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+class FilmActor(BaseModel):
+    """An actor (the seed README's first model); stored with ``content_ids=[id]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    review: str | None = None
+
+
+class ActorReview(BaseModel):
+    """A review of an actor; stored with ``partition_ids=[actor_id]``, ``content_ids=[created]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    actor_id: str
+    created: datetime
+    review: str
+
+
+@dataclass(frozen=True)
+class ContentType(Generic[ModelT]):
+    """One served model and where its records live.
+
+    >>> ct = ContentType("note", FilmActor, partition_prefix="app", partition_name="note")
+    >>> ct.content_model.__name__
+    'PartitionedContent[FilmActor]'
+    """
+
+    name: str
+    model: type[ModelT]
+    partition_prefix: str
+    partition_name: str
+    description: str = ""
+    content_model: type[PartitionedContent[ModelT]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(
+                f"content type name {self.name!r} must match {_NAME.pattern} "
+                "(it is a URL segment and a sort-key prefix)"
+            )
+        for label, value in (
+            ("partition_prefix", self.partition_prefix),
+            ("partition_name", self.partition_name),
+        ):
+            if not value or "#" in value:
+                raise ValueError(f"{self.name}: {label} must be non-empty and free of '#'")
+        # Built once here: parametrising a generic model costs a schema build.
+        object.__setattr__(self, "content_model", PartitionedContent[self.model])  # type: ignore[name-defined]
+
+
+class UnknownContentTypeError(LookupError):
+    """A request or event names a content type the registry does not serve."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown content type {name!r}; this service serves: {', '.join(known)}")
+        self.name = name
+        self.known = known
+
+
+def _registry(*types: ContentType[Any]) -> Mapping[str, ContentType[Any]]:
+    by_name: dict[str, ContentType[Any]] = {}
+    for ct in types:
+        if ct.name in by_name:
+            raise ValueError(f"content type {ct.name!r} is declared twice")
+        if ct.partition_prefix == INTERNAL_PARTITION_PREFIX:
+            raise ValueError(
+                f"{ct.name}: partition prefix {INTERNAL_PARTITION_PREFIX!r} is reserved"
+            )
+        by_name[ct.name] = ct
+    return MappingProxyType(by_name)
+
+
+# The one place to change what the service serves.
+CONTENT_TYPES: Final[Mapping[str, ContentType[Any]]] = _registry(
+    ContentType(
+        "actor",
+        FilmActor,
+        partition_prefix="film",
+        partition_name="actor",
+        description="Film actors, keyed by content_ids=[id] (partition_ids=[]).",
+    ),
+    ContentType(
+        "review",
+        ActorReview,
+        partition_prefix="film",
+        partition_name="review",
+        description="Reviews of an actor: partition_ids=[actor_id], content_ids=[created].",
+    ),
+)
+
+
+def content_type(name: str) -> ContentType[Any]:
+    """The registered content type called ``name``, or ``UnknownContentTypeError``.
+
+    >>> content_type("film")
+    Traceback (most recent call last):
+    ...
+    records_service.content_types.UnknownContentTypeError: unknown content type 'film'; \
+this service serves: actor, review
+    """
+    try:
+        return CONTENT_TYPES[name]
+    except KeyError:
+        raise UnknownContentTypeError(name, sorted(CONTENT_TYPES)) from None

@@ -1,0 +1,89 @@
+"""One SQS batch as the queue handlers see it: valid messages, and why the others failed.
+
+The handlers validate every message first, write the valid contents of the whole batch at
+once, and record each message that failed with its reason. Powertools' batch processor then
+asks :meth:`SqsBatch.check` about each record and reports exactly the failed ones
+(``batchItemFailures``), so only those return to the queue.
+
+>>> batch = SqsBatch.parse([{"messageId": "m1", "body": "not json"}], "RecordsSubmitted")
+>>> batch.failures
+{'m1': 'invalid: the body is not JSON: Expecting value: line 1 column 1 (char 0)'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from records_service.ingestion import InvalidMessageError, Submission, parse_submission
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from records_service.content_types import ContentType
+
+__all__ = ["Message", "MessageFailedError", "SqsBatch"]
+
+
+class MessageFailedError(Exception):
+    """Raised for a failed message inside the batch processor, which reports its id."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A valid message: its SQS id and its validated submission."""
+
+    message_id: str
+    submission: Submission
+
+
+@dataclass
+class SqsBatch:
+    """The messages of one invocation and the failures recorded against them."""
+
+    messages: list[Message] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    invalid: int = 0
+
+    @classmethod
+    def parse(cls, records: Iterable[Mapping[str, Any]], detail_type: str) -> SqsBatch:
+        """Validate every record's body; invalid ones are failed at once."""
+        batch = cls()
+        for record in records:
+            message_id = str(record.get("messageId", ""))
+            try:
+                submission = parse_submission(record.get("body", ""), detail_type)
+            except InvalidMessageError as error:
+                batch.invalid += 1
+                batch.fail(message_id, f"invalid: {error}")
+            else:
+                batch.messages.append(Message(message_id, submission))
+        return batch
+
+    def fail(self, message_id: str, reason: str) -> None:
+        """Record that ``message_id`` failed (the first reason is kept)."""
+        self.failures.setdefault(message_id, reason)
+
+    def by_content_type(self) -> dict[str, tuple[ContentType[Any], list[Message]]]:
+        """The valid messages grouped by content type name, in arrival order."""
+        groups: dict[str, tuple[ContentType[Any], list[Message]]] = {}
+        for message in self.messages:
+            ct = message.submission.content_type
+            groups.setdefault(ct.name, (ct, []))[1].append(message)
+        return groups
+
+    def check(self, record: SQSRecord) -> None:
+        """The batch processor's record handler: raise for a message that failed."""
+        reason = self.failures.get(record.message_id)
+        if reason is not None:
+            raise MessageFailedError(reason)
+
+    def log_failures(self, logger: Logger) -> None:
+        """One warning per failed message, with its id and reason."""
+        for message_id, reason in self.failures.items():
+            logger.warning(
+                "message failed; it returns to the queue (then to the DLQ)",
+                extra={"message_id": message_id, "reason": reason},
+            )

@@ -1,0 +1,223 @@
+"""Helpers of the handler tests: Lambda events and contexts, and sample contents."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from records_service import names
+from records_service.clients import clear_clients
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+REGION = "us-east-1"
+BUS_NAME = "records-test-bus"
+HANDLER_PACKAGES = frozenset({"records_api", "batch_writer", "write_once_deduper"})
+
+
+def forget_handlers() -> None:
+    """Drop imported handler modules and cached clients (the next import starts cold)."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in HANDLER_PACKAGES:
+            del sys.modules[name]
+    clear_clients()
+
+
+def load(module: str) -> ModuleType:
+    """Import a handler module fresh (inside the mock, with the test's environment)."""
+    forget_handlers()
+    return importlib.import_module(module)
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of a Lambda context that Powertools and the handlers read."""
+
+    function_name: str = "records-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:records-test"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_millis: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left in the invocation."""
+        return self.remaining_millis
+
+
+@dataclass
+class ServiceEnv:
+    """The AWS side of one test: table, bus and a queue catching announced events."""
+
+    backend: str
+    table_name: str
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
+    announced_queue_url: str
+
+    def announced(self) -> list[dict[str, Any]]:
+        """Every ``RecordsWritten`` event delivered so far (drains the catching queue)."""
+        events: list[dict[str, Any]] = []
+        while True:
+            received = self.sqs.receive_message(
+                QueueUrl=self.announced_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            messages = received.get("Messages", [])
+            if not messages:
+                return events
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.announced_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+# -- API Gateway REST events ---------------------------------------------------------------------
+
+
+@dataclass
+class ApiAnswer:
+    """An API Gateway proxy response, decoded."""
+
+    status: int
+    headers: dict[str, str]
+    raw_body: str
+
+    @property
+    def body(self) -> Any:
+        """The JSON body."""
+        return json.loads(self.raw_body)
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    query: Mapping[str, str | Sequence[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as Lambda receives it."""
+    multi_query = {k: [v] if isinstance(v, str) else list(v) for k, v in (query or {}).items()}
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    raw_body = body if body is None or isinstance(body, str) else json.dumps(body)
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "prod",
+            "path": f"/prod{path}",
+            "httpMethod": method,
+            "resourcePath": "/{proxy+}",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+class Api:
+    """Calls the API handler the way API Gateway does."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiAnswer:
+        """Send one request; the decoded answer."""
+        event = api_event(method, path, body=body, query=query, headers=headers)
+        result = self.module.handler(event, FakeLambdaContext())
+        multi = result.get("multiValueHeaders") or {}
+        flat = {k: v[0] for k, v in multi.items() if v}
+        flat.update(result.get("headers") or {})
+        return ApiAnswer(result["statusCode"], flat, result.get("body") or "")
+
+
+# -- SQS events ----------------------------------------------------------------------------------
+
+
+def sqs_record(body: str | Mapping[str, Any], message_id: str | None = None) -> dict[str, Any]:
+    """One SQS record of a Lambda event (a dict body is sent as JSON)."""
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": "handle",
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1700000000000",
+            "SenderId": "sender",
+            "ApproximateFirstReceiveTimestamp": "1700000000000",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:ingest",
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda SQS event."""
+    return {"Records": list(records)}
+
+
+def envelope(detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """An EventBridge event as the rule delivers it to the queue."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": names.EVENT_SOURCE,
+        "account": "123456789012",
+        "time": "2024-01-01T00:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": dict(detail),
+    }
+
+
+def actor(actor_id: str, name: str = "Steve Buscemi", **extra: Any) -> dict[str, Any]:
+    """An actor content as JSON."""
+    return {
+        "partition_ids": [],
+        "content_ids": [actor_id],
+        "item": {"id": actor_id, "name": name, **extra},
+    }
+
+
+def review(
+    actor_id: str, created: str, text: str = "great", review_id: str = "r"
+) -> dict[str, Any]:
+    """A review content as JSON."""
+    return {
+        "partition_ids": [actor_id],
+        "content_ids": [created],
+        "item": {"id": review_id, "actor_id": actor_id, "created": created, "review": text},
+    }
+
+
+def failed_ids(response: Mapping[str, Any]) -> set[str]:
+    """The message ids a partial batch response reports as failed."""
+    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
