@@ -1,0 +1,85 @@
+"""The records service stack: a thin assembly of one construct per capability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra import config
+from infra.api import RecordsApi
+from infra.ingestion import Ingestion
+from infra.layer import SharedLayer
+from infra.monitoring import Monitoring
+from infra.table import RecordsTable
+
+
+class RecordsServiceStack(Stack):
+    """Table, layer, HTTP API, ingestion and alarms, wired together; outputs what callers need.
+
+    ``ephemeral`` makes a throwaway stack (its table and logs go with it);
+    ``api_gateway_account_role`` creates API Gateway's account-wide logging role.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ephemeral: bool = False,
+        api_gateway_account_role: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.table = RecordsTable(self, "Records", ephemeral=ephemeral).table
+        self.layer = SharedLayer(self, "Shared")
+        self.api = RecordsApi(
+            self,
+            "Api",
+            table=self.table,
+            layer=self.layer.layer,
+            ephemeral=ephemeral,
+            account_role=api_gateway_account_role,
+        )
+        self.ingestion = Ingestion(
+            self, "Ingestion", table=self.table, layer=self.layer.layer, ephemeral=ephemeral
+        )
+        self.monitoring = self._monitoring()
+        self._outputs()
+
+    def _monitoring(self) -> Monitoring:
+        workers = self.ingestion.workers
+        return Monitoring(
+            self,
+            "Monitoring",
+            dead_letter_queues=[
+                *((worker.node.id, worker.dlq) for worker in workers),
+                ("EventDelivery", self.ingestion.delivery_dlq),
+            ],
+            functions=[
+                ("Api", self.api.handler.function),
+                *((worker.node.id, worker.handler.function) for worker in workers),
+            ],
+        )
+
+    def _outputs(self) -> None:
+        CfnOutput(
+            self,
+            config.OUTPUT_API_URL,
+            value=self.api.rest_api.url,
+            description="Base URL of the IAM-authorized API (sign requests with SigV4)",
+        )
+        CfnOutput(self, config.OUTPUT_TABLE_NAME, value=self.table.table_name)
+        CfnOutput(
+            self,
+            config.OUTPUT_EVENT_BUS_NAME,
+            value=self.ingestion.bus.event_bus_name,
+            description="Send RecordsSubmitted / RecordsOffered events here",
+        )
+        CfnOutput(
+            self,
+            config.OUTPUT_ALARM_TOPIC_ARN,
+            value=self.monitoring.topic.topic_arn,
+            description="Subscribe to receive the alarms",
+        )
