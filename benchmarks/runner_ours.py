@@ -1,0 +1,164 @@
+"""This library: ``SyncDynamoRepository`` with Pydantic v2 models in and out.
+
+Variants:
+- ``client``: the repository is given a boto3 low-level client built here;
+- ``own``: no ``client=``; the repository builds its own from the environment
+  (``AWS_ENDPOINT_URL_DYNAMODB``, set by ``benchmarks.run`` to DynamoDB Local).
+
+Every read materializes its models (``.contents`` of every batch, ``.content`` of every get).
+
+``python -m benchmarks.runner_ours --endpoint URL --table NAME [--variant own] [--n 2000]``
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib.metadata import version
+from typing import Any
+
+import boto3
+
+from benchmarks import harness
+from benchmarks.models import Example, make_examples
+from benchmarks.workload import (
+    CONTENT_TYPE,
+    OP_SETS,
+    PARTITION_IDS,
+    PARTITION_KEY,
+    PARTITION_NAME,
+    PARTITION_PREFIX,
+    SORT_KEY,
+    Workload,
+    content_ids,
+)
+from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
+
+VARIANTS = ("client", "own")
+
+
+class OursRunner:
+    def __init__(self, repo: SyncDynamoRepository[Example], workload: Workload) -> None:
+        self.repo = repo
+        self.workload = workload
+        self.expected = make_examples(workload.n, workload.seed)
+        pid = list(PARTITION_IDS)
+        self.contents = [
+            PartitionedContent[Example](partition_ids=pid, content_ids=content_ids(i), item=item)
+            for i, item in enumerate(self.expected)
+        ]
+        self.get_batch_ids: list[tuple[Sequence[str] | None, Sequence[str] | None]] = [
+            (pid, content_ids(i)) for i in workload.get_batch_indices()
+        ]
+        self.get_ids = [content_ids(i) for i in workload.get_indices()]
+        self.updates = [(content_ids(i), value) for i, value in workload.update_values()]
+        self.listed: list[PartitionedContent[Example]] = []
+        self.updated: list[PartitionedContent[Example]] = []
+
+    def run(self, op: str) -> int:
+        count: int = getattr(self, f"op_{op}")()
+        return count
+
+    def op_put_batch(self) -> int:
+        self.repo.put_batch(self.contents)
+        return len(self.contents)
+
+    def op_list(self) -> int:
+        self.listed = [
+            content
+            for response in self.repo.list(list(PARTITION_IDS), None)
+            for content in response.contents
+        ]
+        return len(self.listed)
+
+    def op_get_batch(self) -> int:
+        found = [
+            content
+            for response in self.repo.get_batch(self.get_batch_ids)
+            for content in response.contents
+        ]
+        return len(found)
+
+    def op_get(self) -> int:
+        found = 0
+        for cid in self.get_ids:
+            content = self.repo.get(list(PARTITION_IDS), cid).content
+            found += content is not None and content.item is not None
+        return found
+
+    def op_update(self) -> int:
+        self.updated = [
+            self.repo.update(
+                list(PARTITION_IDS), cid, UpdateCommand(set_commands={"int_field": value})
+            )
+            for cid, value in self.updates
+        ]
+        return len(self.updated)
+
+    def checks(self) -> dict[str, Any]:
+        by_id = {tuple(content.content_ids): content.item for content in self.listed}
+        wanted = {tuple(cid): value for cid, value in self.updates}
+        return {
+            "list_keys_match": set(by_id)
+            == {tuple(content_ids(i)) for i in range(self.workload.n)},
+            "list_items_equal": all(
+                by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(self.expected)
+            ),
+            "update_returns_new_state": all(
+                wanted.get(tuple(c.content_ids)) == c.item.int_field and c.current_version == 2
+                for c in self.updated
+            ),
+        }
+
+
+def _repo_client(repo: SyncDynamoRepository[Example]) -> Any:
+    """The client the repository uses (built lazily in the ``own`` variant)."""
+    for name in ("client", "_client"):
+        client = getattr(repo, name, None)
+        if client is not None and hasattr(client, "meta"):
+            return client
+    raise RuntimeError("cannot find the repository's boto3 client to count its requests")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = harness.parse_args(argv, VARIANTS)
+    workload = harness.workload_from(args)
+    counter = harness.RequestCounter()
+    kwargs: dict[str, Any] = {}
+    if args.variant == "client":
+        client = boto3.client("dynamodb", endpoint_url=args.endpoint)
+        client.meta.events.register("before-send.dynamodb", counter)
+        kwargs["client"] = client
+    elif os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") != args.endpoint:
+        raise SystemExit("variant 'own' needs AWS_ENDPOINT_URL_DYNAMODB set to --endpoint")
+    repo = SyncDynamoRepository[Example](
+        item_class=Example,
+        partition_prefix=PARTITION_PREFIX,
+        partition_name=PARTITION_NAME,
+        content_type=CONTENT_TYPE,
+        table_name=args.table,
+        partition_key=PARTITION_KEY,
+        sort_key=SORT_KEY,
+        **kwargs,
+    )
+    with repo:
+        runner = OursRunner(repo, workload)
+        repo.get(list(PARTITION_IDS), ["warm-up"])  # connection, endpoint, loaders
+        if args.variant == "own":
+            _repo_client(repo).meta.events.register("before-send.dynamodb", counter)
+        ops = OP_SETS[args.op_set]
+        results = harness.measure(ops, runner.run, counter, args.profile)
+    harness.emit(
+        "pydantic-dynamo (ours)",
+        args.variant,
+        results,
+        versions={
+            name: version(name) for name in ("pydantic-dynamo", "pydantic", "boto3", "botocore")
+        },
+        checks=runner.checks(),
+        client=repo.client,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The workload every runner performs, and its deterministic data. Standard library only.
+
+The data mirrors the seed's ``tests/factories.py`` (``ExampleFactory``), with a seeded
+``random.Random`` in place of Faker so that every library, every run and every machine gets the
+same items: a dict field (one key -> a small dict, as the seed's ``{bothify: FieldModel}``, kept
+as a plain dict because the field is ``Dict[str, Any]``), a nested model, a list of 5 phrases, a
+set of 5 phrases, a date, a time (whole seconds), a UTC datetime (whole seconds), an enum, an int
+and an optional int (set on every other item, so both the null and the number paths run).
+
+Operation sets: a runner implements one method per operation name; ``OP_SETS`` says which
+operations a set runs, in order. A new comparison (e.g. WriteOnceRepository) adds a set here
+and the matching methods in the runners that support it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+PARTITION_KEY = "PARTITION_KEY"
+SORT_KEY = "SORT_KEY"
+PARTITION_PREFIX = "bench"
+PARTITION_NAME = "repo"
+CONTENT_TYPE = "example"
+PARTITION_IDS: tuple[str, ...] = ("p0",)
+ENUM_VALUES = ("one", "two", "three")
+
+# Operation sets: name -> operations, in the order they run (each needs the ones before it).
+OP_SETS: dict[str, tuple[str, ...]] = {
+    "crud": ("put_batch", "list", "get_batch", "get", "update"),
+}
+
+_VERBS = (
+    "implement",
+    "utilize",
+    "integrate",
+    "streamline",
+    "optimize",
+    "evolve",
+    "transform",
+    "embrace",
+    "enable",
+    "orchestrate",
+    "leverage",
+    "reinvent",
+    "aggregate",
+    "architect",
+    "enhance",
+    "incentivize",
+    "morph",
+    "empower",
+    "envisioneer",
+    "monetize",
+    "harness",
+)
+_ADJECTIVES = (
+    "clicks-and-mortar",
+    "value-added",
+    "vertical",
+    "proactive",
+    "robust",
+    "revolutionary",
+    "scalable",
+    "leading-edge",
+    "innovative",
+    "intuitive",
+    "strategic",
+    "e-business",
+    "mission-critical",
+    "sticky",
+    "one-to-one",
+    "24/7",
+    "end-to-end",
+    "global",
+    "b2b",
+)
+_NOUNS = (
+    "synergies",
+    "web-readiness",
+    "paradigms",
+    "markets",
+    "partnerships",
+    "infrastructures",
+    "platforms",
+    "initiatives",
+    "channels",
+    "eyeballs",
+    "communities",
+    "roi",
+    "solutions",
+    "e-tailers",
+    "e-services",
+    "action-items",
+    "portals",
+    "niches",
+    "technologies",
+    "content",
+)
+_EPOCH = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def _bs(rng: random.Random) -> str:
+    return f"{rng.choice(_VERBS)} {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+
+
+def _bothify(rng: random.Random) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "".join(rng.choice(letters) if c == "?" else str(rng.randrange(10)) for c in "??##?#")
+
+
+def example_fields(index: int, seed: int = 0) -> dict[str, Any]:
+    """Keyword arguments for the Example model of item ``index`` (same on Pydantic v1 and v2)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    moment = _EPOCH + timedelta(seconds=rng.randrange(40 * 365 * 86400))
+    phrases: set[str] = set()
+    while len(phrases) < 5:
+        phrases.add(_bs(rng))
+    return {
+        "dict_field": {_bothify(rng): {"test_field": _bs(rng)}},
+        "model_field": {"test_field": _bs(rng), "failures": rng.randrange(10_000)},
+        "list_field": [_bs(rng) for _ in range(5)],
+        "set_field": phrases,
+        "date_field": date(1970, 1, 1) + timedelta(days=rng.randrange(60 * 365)),
+        "time_field": time(rng.randrange(24), rng.randrange(60), rng.randrange(60)),
+        "datetime_field": moment,
+        "enum_field": rng.choice(ENUM_VALUES),
+        "int_field": rng.randrange(10_000),
+        "optional_field": rng.randrange(1_000) if index % 2 == 0 else None,
+    }
+
+
+def content_ids(index: int) -> list[str]:
+    return [f"{index:06d}"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Sizes of the workload and the (seeded) choice of keys each read/update touches."""
+
+    n: int = 2000
+    get_batch_size: int = 500
+    gets: int = 200
+    updates: int = 200
+    seed: int = 0
+
+    def _sample(self, salt: int, k: int) -> list[int]:
+        return random.Random(self.seed * 7919 + salt).sample(range(self.n), min(k, self.n))
+
+    def get_batch_indices(self) -> list[int]:
+        return self._sample(1, self.get_batch_size)
+
+    def get_indices(self) -> list[int]:
+        return self._sample(2, self.gets)
+
+    def update_values(self) -> list[tuple[int, int]]:
+        """(item index, new int_field value) for each update."""
+        rng = random.Random(self.seed * 7919 + 4)
+        return [(i, 10_000 + rng.randrange(10_000)) for i in self._sample(3, self.updates)]
+
+    def expected_items(self, op: str) -> int:
+        """How many items an operation must touch; runners report it, the orchestrator checks."""
+        return {
+            "put_batch": self.n,
+            "list": self.n,
+            "get_batch": min(self.get_batch_size, self.n),
+            "get": min(self.gets, self.n),
+            "update": min(self.updates, self.n),
+        }[op]
