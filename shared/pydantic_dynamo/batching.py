@@ -50,26 +50,104 @@ def _key_of(item: Item, partition_key: str, sort_key: str) -> KeyTuple:
     return (item[partition_key]["S"], item[sort_key]["S"])
 
 
-class _RetryState:
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.attempt = 0
-        self.requests = 0
+WorkT = TypeVar("WorkT")
 
-    def failed(self) -> float | None:
-        """Count one try that left work undone; the delay, or None once the budget is spent."""
-        self.attempt += 1
-        if self.policy.exhausted(self.attempt):
+
+class _ChunkedPlan(Generic[WorkT, OriginT]):
+    """What both batch plans share: a queue of work keyed by item key, sent in chunks, with
+    unprocessed or throttled work requeued until the retry budget is spent.
+
+    ``work`` maps each key to its piece of work and the caller's object to report if it is
+    never done. The first entry of a key is kept (``_unique`` decides which, per plan).
+    """
+
+    chunk_size: int
+
+    def __init__(
+        self,
+        table_name: str,
+        partition_key: str,
+        sort_key: str,
+        work: dict[KeyTuple, tuple[WorkT, OriginT]],
+        policy: RetryPolicy,
+    ) -> None:
+        self._table = table_name
+        self._keys = (partition_key, sort_key)
+        self._work = work
+        self._pending: deque[WorkT] = deque(piece for piece, _ in work.values())
+        self._in_flight: list[WorkT] = []
+        self._policy = policy
+        self._attempt = 0
+        self._failure: UnprocessedItemsError | None = None
+        self.requests_sent = 0
+
+    def _key_of_work(self, piece: WorkT) -> KeyTuple:
+        raise NotImplementedError
+
+    def _request(self, chunk: list[WorkT]) -> Item:
+        raise NotImplementedError
+
+    def next_request(self) -> Item | None:
+        """The next request, or ``None`` when all work is done.
+
+        Raises the plan's :class:`UnprocessedItemsError` if it gave up after handing over the
+        results of its last response.
+        """
+        if self._failure is not None:
+            raise self._failure
+        pending = self._pending
+        if not pending:
             return None
-        return self.policy.delay(self.attempt)
+        chunk = [pending.popleft() for _ in range(min(self.chunk_size, len(pending)))]
+        self._in_flight = chunk
+        self.requests_sent += 1
+        return self._request(chunk)
+
+    def on_error(self, code: str | None, error: Exception) -> float:
+        """Take a failed request: the delay before retrying throttling; raises otherwise."""
+        chunk, self._in_flight = self._in_flight, []
+        if code in RETRYABLE_ERROR_CODES:
+            delay = self._failed_try()
+            if delay is not None:
+                self._pending.extendleft(reversed(chunk))
+                return delay
+        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
+
+    def _settle(self, unprocessed: list[WorkT], what: str) -> float:
+        """Requeue unprocessed work; the delay before the next try, or give up."""
+        self._in_flight = []
+        if not unprocessed:
+            self._attempt = 0
+            return 0.0
+        delay = self._failed_try()
+        if delay is None:
+            self._failure = self._give_up(unprocessed, f"DynamoDB kept returning {what}", None)
+            return 0.0
+        self._pending.extendleft(reversed(unprocessed))
+        return delay
+
+    def _failed_try(self) -> float | None:
+        self._attempt += 1
+        if self._policy.exhausted(self._attempt):
+            return None
+        return self._policy.delay(self._attempt)
+
+    def _give_up(
+        self, left: Sequence[WorkT], cause: str, code: str | None
+    ) -> UnprocessedItemsError:
+        origins = [self._work[self._key_of_work(piece)][1] for piece in [*left, *self._pending]]
+        self._pending.clear()
+        return UnprocessedItemsError(origins, max(self._attempt, 1), cause, code=code)
 
 
-class BatchWritePlan(Generic[OriginT]):
+class BatchWritePlan(_ChunkedPlan[WriteEntry[OriginT], OriginT]):
     """Puts and deletes in BatchWriteItem chunks of 25, retried until done or out of attempts.
 
     Entries with the same key are collapsed (the last wins, as sequential puts would), since
     DynamoDB refuses a batch that names one key twice.
     """
+
+    chunk_size = BATCH_WRITE_SIZE
 
     def __init__(
         self,
@@ -79,73 +157,42 @@ class BatchWritePlan(Generic[OriginT]):
         entries: Iterable[WriteEntry[OriginT]],
         policy: RetryPolicy,
     ) -> None:
-        self._table = table_name
-        self._keys = (partition_key, sort_key)
-        unique: dict[KeyTuple, WriteEntry[OriginT]] = {}
-        for entry in entries:
-            unique[entry.key] = entry
-        self._by_key = unique
-        self._pending: deque[WriteEntry[OriginT]] = deque(unique.values())
-        self._in_flight: list[WriteEntry[OriginT]] = []
-        self._retry = _RetryState(policy)
+        work = {entry.key: (entry, entry.origin) for entry in entries}
+        super().__init__(table_name, partition_key, sort_key, work, policy)
 
-    @property
-    def requests_sent(self) -> int:
-        """How many requests the plan has handed out."""
-        return self._retry.requests
+    def _key_of_work(self, piece: WriteEntry[OriginT]) -> KeyTuple:
+        return piece.key
 
-    def next_request(self) -> Item | None:
-        """The next BatchWriteItem request, or ``None`` when everything is written."""
-        if not self._pending:
-            return None
-        pending = self._pending
-        chunk = [pending.popleft() for _ in range(min(BATCH_WRITE_SIZE, len(pending)))]
-        self._in_flight = chunk
-        self._retry.requests += 1
+    def _request(self, chunk: list[WriteEntry[OriginT]]) -> Item:
         return {"RequestItems": {self._table: [entry.request for entry in chunk]}}
 
     def on_response(self, response: Item) -> float:
-        """Take a response; returns the seconds to wait before the next request."""
-        unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
-        self._in_flight = []
-        if not unprocessed:
-            self._retry.attempt = 0
-            return 0.0
+        """Take a response; the seconds to wait before the next request.
+
+        Raises :class:`UnprocessedItemsError` once DynamoDB has left work undone too often.
+        """
         partition_key, sort_key = self._keys
         left = []
-        for request in unprocessed:
-            item = request["PutRequest"]["Item"] if "PutRequest" in request else None
-            key_item = item if item is not None else request["DeleteRequest"]["Key"]
-            left.append(self._by_key[_key_of(key_item, partition_key, sort_key)])
-        delay = self._retry.failed()
-        if delay is None:
-            raise self._give_up(left, "DynamoDB kept returning UnprocessedItems", None)
-        self._pending.extendleft(reversed(left))
+        for request in response.get("UnprocessedItems", {}).get(self._table, []):
+            put = request.get("PutRequest")
+            key_item = put["Item"] if put is not None else request["DeleteRequest"]["Key"]
+            left.append(self._work[_key_of(key_item, partition_key, sort_key)][0])
+        delay = self._settle(left, "UnprocessedItems")
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure  # nothing to hand over from a write: fail now
         return delay
 
-    def on_error(self, code: str | None, error: Exception) -> float:
-        """Take a failed request; retries throttling, raises for anything else."""
-        chunk, self._in_flight = self._in_flight, []
-        if code in RETRYABLE_ERROR_CODES:
-            delay = self._retry.failed()
-            if delay is not None:
-                self._pending.extendleft(reversed(chunk))
-                return delay
-        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
 
-    def _give_up(
-        self, left: Sequence[WriteEntry[OriginT]], cause: str, code: str | None
-    ) -> UnprocessedItemsError:
-        items = [entry.origin for entry in left] + [entry.origin for entry in self._pending]
-        self._pending.clear()
-        return UnprocessedItemsError(items, max(self._retry.attempt, 1), cause, code=code)
+class BatchGetPlan(_ChunkedPlan[Item, OriginT]):
+    """Keys in BatchGetItem chunks of 100 (duplicates read once), unprocessed keys retried.
 
-
-class BatchGetPlan(Generic[OriginT]):
-    """Keys in BatchGetItem chunks of 100 (duplicates dropped), unprocessed keys retried.
-
-    ``keys`` pairs each key with the caller's object to report if it cannot be read.
+    ``keys`` pairs each key with the caller's object to report if it cannot be read. When the
+    plan gives up, the items of its last response are still handed over: the error comes from
+    the next ``next_request``.
     """
+
+    chunk_size = BATCH_GET_SIZE
 
     def __init__(
         self,
@@ -156,74 +203,20 @@ class BatchGetPlan(Generic[OriginT]):
         consistent_read: bool,
         policy: RetryPolicy,
     ) -> None:
-        self._table = table_name
-        self._keys = (partition_key, sort_key)
-        unique: dict[KeyTuple, Item] = {}
-        self._origins: dict[KeyTuple, OriginT] = {}
+        work: dict[KeyTuple, tuple[Item, OriginT]] = {}
         for key, origin in keys:
-            key_tuple = _key_of(key, partition_key, sort_key)
-            if key_tuple not in unique:
-                unique[key_tuple] = key
-                self._origins[key_tuple] = origin
-        self._pending: deque[Item] = deque(unique.values())
-        self._in_flight: list[Item] = []
-        self._failure: UnprocessedItemsError | None = None
+            work.setdefault(_key_of(key, partition_key, sort_key), (key, origin))
+        super().__init__(table_name, partition_key, sort_key, work, policy)
         self._consistent = consistent_read
-        self._retry = _RetryState(policy)
 
-    @property
-    def requests_sent(self) -> int:
-        """How many requests the plan has handed out."""
-        return self._retry.requests
+    def _key_of_work(self, piece: Item) -> KeyTuple:
+        return _key_of(piece, *self._keys)
 
-    def next_request(self) -> Item | None:
-        """The next BatchGetItem request, or ``None`` when every key was read.
-
-        Raises the plan's :class:`UnprocessedItemsError` once it has given up (after the items
-        of the last response were handed over).
-        """
-        if self._failure is not None:
-            raise self._failure
-        if not self._pending:
-            return None
-        pending = self._pending
-        chunk = [pending.popleft() for _ in range(min(BATCH_GET_SIZE, len(pending)))]
-        self._in_flight = chunk
-        self._retry.requests += 1
+    def _request(self, chunk: list[Item]) -> Item:
         return {"RequestItems": {self._table: {"Keys": chunk, "ConsistentRead": self._consistent}}}
 
     def on_response(self, response: Item) -> tuple[list[Item], float]:
         """The items found, and the seconds to wait before the next request."""
-        self._in_flight = []
         items: list[Item] = response.get("Responses", {}).get(self._table, [])
         unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-        if not unprocessed:
-            self._retry.attempt = 0
-            return items, 0.0
-        delay = self._retry.failed()
-        if delay is None:
-            # The items read are the caller's: hand them over, fail on the next request.
-            self._failure = self._give_up(
-                unprocessed, "DynamoDB kept returning UnprocessedKeys", None
-            )
-            return items, 0.0
-        self._pending.extendleft(reversed(unprocessed))
-        return items, delay
-
-    def on_error(self, code: str | None, error: Exception) -> float:
-        """Take a failed request; retries throttling, raises for anything else."""
-        chunk, self._in_flight = self._in_flight, []
-        if code in RETRYABLE_ERROR_CODES:
-            delay = self._retry.failed()
-            if delay is not None:
-                self._pending.extendleft(reversed(chunk))
-                return delay
-        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
-
-    def _give_up(self, left: Sequence[Item], cause: str, code: str | None) -> UnprocessedItemsError:
-        partition_key, sort_key = self._keys
-        origins = [
-            self._origins[_key_of(key, partition_key, sort_key)] for key in [*left, *self._pending]
-        ]
-        self._pending.clear()
-        return UnprocessedItemsError(origins, max(self._retry.attempt, 1), cause, code=code)
+        return items, self._settle(unprocessed, "UnprocessedKeys")

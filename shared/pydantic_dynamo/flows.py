@@ -10,10 +10,10 @@ own clients, so the operations are written once.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
-from pydantic_dynamo.batching import BatchWritePlan
+from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
 from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.codec import MAX_ITEM_BYTES
 from pydantic_dynamo.exceptions import (
@@ -129,9 +129,8 @@ def get_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_id: Ids) -> 
     return result
 
 
-def get_batch_flow(core: RepositoryCore[ObjT], request_ids: Sequence[RequestIds]) -> Flow:
-    """BatchGetItem, 100 keys a request; emits one BatchResponse per response with items."""
-    plan = core.get_plan(request_ids)
+def run_get_plan(plan: BatchGetPlan[Any], on_items: Callable[[list[Item]], Step | None]) -> Flow:
+    """Drive a BatchGetItem plan; ``on_items`` sees each response's items and may emit."""
     while (request := plan.next_request()) is not None:
         try:
             response = yield Call("batch_get_item", request)
@@ -142,11 +141,21 @@ def get_batch_flow(core: RepositoryCore[ObjT], request_ids: Sequence[RequestIds]
             yield Sleep(plan.on_error(code, error))
             continue
         items, delay = plan.on_response(response)
-        items = core.live_items(items, time.time())
-        if items:
-            yield Emit(BatchResponse(raw_items=items, decode=core.decode))
+        step = on_items(items)
+        if step is not None:
+            yield step
         if delay:
             yield Sleep(delay)
+
+
+def get_batch_flow(core: RepositoryCore[ObjT], request_ids: Sequence[RequestIds]) -> Flow:
+    """BatchGetItem, 100 keys a request; emits one BatchResponse per response with items."""
+
+    def page(items: list[Item]) -> Step | None:
+        live = core.live_items(items, time.time())
+        return Emit(BatchResponse(raw_items=live, decode=core.decode)) if live else None
+
+    yield from run_get_plan(core.get_plan(request_ids), page)
 
 
 def list_flow(

@@ -40,7 +40,7 @@ from pydantic_dynamo.batching import BatchGetPlan
 from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.exceptions import UnprocessedItemsError
 from pydantic_dynamo.expressions import Placeholders
-from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep
+from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
 from pydantic_dynamo.models import ObjT, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
@@ -194,20 +194,12 @@ def _read_stored(core: RepositoryCore[ObjT], candidates: dict[KeyTuple, _Candida
         core.table_name, partition_key, sort_key, keys, core.consistent_reads, core.retry_policy
     )
     stored: dict[KeyTuple, Item] = {}
-    while (request := plan.next_request()) is not None:
-        try:
-            response = yield Call("batch_get_item", request)
-        except Exception as error:
-            code = error_code(error)
-            if code is None:
-                raise
-            yield Sleep(plan.on_error(code, error))
-            continue
-        items, delay = plan.on_response(response)
+
+    def keep(items: list[Item]) -> None:
         for item in items:
             stored[(item[partition_key]["S"], item[sort_key]["S"])] = item
-        if delay:
-            yield Sleep(delay)
+
+    yield from run_get_plan(plan, keep)
     return stored
 
 
