@@ -184,6 +184,14 @@ class DynamoRepository(Generic[ObjT]):
         """Write one content, replacing any item with the same key."""
         await arun(self._client, flows.put_flow(self._core, content))
 
+    async def save(
+        self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
+    ) -> PartitionedContent[ObjT]:
+        """Store the whole content with an incremented version (see the sync repository)."""
+        flow = flows.save_flow(self._core, content, expected_version)
+        saved: PartitionedContent[ObjT] = await arun(self._client, flow)
+        return saved
+
     async def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
         """Write many contents with BatchWriteItem (see the sync repository)."""
         await arun(self._client, flows.put_batch_flow(self._core, contents))

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["client_kwargs_like", "create_client", "error_code", "error_response"]
+__all__ = [
+    "TRANSPORT_ENV",
+    "client_kwargs_like",
+    "create_client",
+    "default_client",
+    "error_code",
+    "error_response",
+]
+
+# "boto3" makes the repositories build boto3 clients (with the fast wire layer) instead of the
+# lean transport's; "lean" (the default) the other way round.
+TRANSPORT_ENV = "PYDANTIC_DYNAMO_TRANSPORT"
+# Settings the lean transport does not implement: with any of them, boto3 serves instead.
+_LEAN_UNSUPPORTED_ENV = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+)
 
 
 def create_client(**kwargs: Any) -> DynamoDBClient:
@@ -30,6 +51,27 @@ def create_client(**kwargs: Any) -> DynamoDBClient:
     client: DynamoDBClient = boto3.client("dynamodb", config=config, **kwargs)
     fast_protocol.install(client)
     return client
+
+
+def default_client(**kwargs: Any) -> DynamoDBClient:
+    """The client a repository builds when none is given: the lean transport's, or boto3's.
+
+    The lean transport (:mod:`pydantic_dynamo.transport`) is the default. boto3 (with
+    :mod:`pydantic_dynamo.fast_protocol`) serves instead when ``PYDANTIC_DYNAMO_TRANSPORT=boto3``
+    or when the environment asks for what the lean one does not do (an HTTP(S) proxy, dual-stack
+    endpoints).
+    """
+    import os
+
+    choice = os.environ.get(TRANSPORT_ENV, "lean").strip().lower()
+    if choice not in ("lean", "boto3"):
+        raise ValueError(f"{TRANSPORT_ENV} must be 'lean' or 'boto3', not {choice!r}")
+    unsupported = [name for name in _LEAN_UNSUPPORTED_ENV if os.environ.get(name)]
+    if choice == "boto3" or unsupported:
+        return create_client(**kwargs)
+    from pydantic_dynamo.transport import LeanClient
+
+    return cast("DynamoDBClient", LeanClient(**kwargs))
 
 
 def error_response(error: BaseException) -> dict[str, Any]:

@@ -60,6 +60,11 @@ class _UnsupportedError(Exception):
 
 
 def _enc_str(value: str) -> AttributeValue:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _UnsupportedError("holds a lone surrogate, which UTF-8 cannot encode") from None
     return {"S": value}
 
 

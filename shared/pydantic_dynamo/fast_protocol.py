@@ -19,12 +19,12 @@ Everything else (signing, credentials, endpoints, retries, error parsing, hooks 
 from __future__ import annotations
 
 import json
-import re
-from base64 import b64decode, b64encode
 from typing import Any
 
 from botocore.parsers import PROTOCOL_PARSERS, ResponseParserFactory
 from botocore.serialize import JSONSerializer
+
+from pydantic_dynamo.transport.wire import bytes_to_base64, decode_binary, has_binary
 
 __all__ = ["FAST_OPERATIONS", "install"]
 
@@ -43,31 +43,6 @@ FAST_OPERATIONS = frozenset(
     }
 )
 _FAST_OUTPUTS = frozenset(f"{name}Output" for name in FAST_OPERATIONS)
-# A binary AttributeValue on the wire: the key "B" or "BS" (not "BOOL", not a string "B...").
-_BINARY_KEY = re.compile(rb'"BS?"\s*:')
-
-
-def _bytes_to_base64(value: Any) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _decode_binary(value: Any) -> Any:
-    """Decode base64 wherever an AttributeValue holds ``B`` or ``BS``, in place."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "B" and isinstance(inner, str):
-                value[key] = b64decode(inner)
-            elif key == "BS" and isinstance(inner, list) and all(isinstance(v, str) for v in inner):
-                value[key] = [b64decode(v) for v in inner]
-            elif isinstance(inner, dict | list):
-                _decode_binary(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            if isinstance(inner, dict | list):
-                _decode_binary(inner)
-    return value
 
 
 class _FastSerializer:
@@ -80,7 +55,7 @@ class _FastSerializer:
         # botocore builds everything but the body from an empty input (cheap: nothing to walk).
         serialized = self._stock.serialize_to_request({}, operation_model)
         serialized["body"] = json.dumps(
-            parameters, separators=(",", ":"), default=_bytes_to_base64
+            parameters, separators=(",", ":"), default=bytes_to_base64
         ).encode("utf-8")
         return serialized
 
@@ -95,8 +70,8 @@ class _FastJSONParser(_StockJSONParser):  # type: ignore[misc]
         if not raw_body:
             return {}
         parsed = json.loads(raw_body)
-        if _BINARY_KEY.search(raw_body):
-            _decode_binary(parsed)
+        if has_binary(raw_body):
+            decode_binary(parsed)
         return parsed
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "list_flow",
     "put_batch_flow",
     "put_flow",
+    "save_flow",
     "update_flow",
 ]
 
@@ -239,7 +240,17 @@ def delete_item_flow(
     """DeleteItem; returns whether an item was there."""
     request = core.delete_item_request(partition_id, content_id, current_version)
     response = yield from conditional(core, Call("delete_item", request), current_version)
-    return bool(response.get("Attributes"))
+    return core.deleted(response)
+
+
+def save_flow(
+    core: RepositoryCore[ObjT], content: PartitionedContent[ObjT], expected_version: int | None
+) -> Flow:
+    """UpdateItem storing the whole content with an incremented version; returns what is stored."""
+    request = core.save_request(content, expected_version)
+    response = yield from conditional(core, Call("update_item", request), expected_version)
+    saved: PartitionedContent[ObjT] = core.decode(response["Attributes"])
+    return saved
 
 
 def delete_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_prefix: Ids) -> Flow:

@@ -131,6 +131,13 @@ def _strip(value: str, head: str, what: str) -> str:
 
 
 def _check_length(what: str, value: str, limit: int) -> None:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidKeyError(
+                what, "an id holds a lone surrogate, which UTF-8 cannot encode"
+            ) from None
     # Cheap test first: a str of n code points holds at most 4n UTF-8 bytes.
     if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
         raise InvalidKeyError(

@@ -21,6 +21,9 @@ __all__ = [
 
 ObjT = TypeVar("ObjT", bound=BaseModel)
 
+# Versions are DynamoDB numbers: at most 38 digits.
+MAX_VERSION = 10**38
+
 
 def _normalize_expiry(value: datetime | None) -> datetime | None:
     # DynamoDB's TTL holds whole epoch seconds: normalise so a content equals what is read back.
@@ -50,7 +53,7 @@ current_version=1, expiry=None)
     partition_ids: list[str]
     content_ids: list[str]
     item: ObjT
-    current_version: int = 1
+    current_version: int = Field(default=1, ge=1, lt=MAX_VERSION)
     expiry: datetime | None = None
 
     _check_expiry = field_validator("expiry")(_normalize_expiry)
@@ -85,7 +88,7 @@ class UpdateCommand(BaseModel):
     Every update increments ``_object_version`` and refreshes ``_timestamp``.
     """
 
-    current_version: int | None = None
+    current_version: int | None = Field(default=None, ge=1, lt=MAX_VERSION)
     set_commands: dict[str, Any] = Field(default_factory=dict)
     increment_attrs: dict[str, int | float] = Field(default_factory=dict)
     append_attrs: dict[str, list[Any] | None] = Field(default_factory=dict)

@@ -7,6 +7,7 @@ two share all the logic and differ only in how they wait.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic
@@ -136,7 +137,7 @@ class RepositoryCore(Generic[ObjT]):
             content_ids=self.keys.parse_sort(sort_value),
             item=self._validate(data, by_name=True),
             current_version=int(version) if version else 1,
-            expiry=datetime.fromtimestamp(int(ttl), tz=UTC) if ttl else None,
+            expiry=datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
         )
 
     # -- single-item requests -------------------------------------------------------------------
@@ -160,6 +161,20 @@ class RepositoryCore(Generic[ObjT]):
             return GetResponse(content=None)
         return GetResponse(content=self.decode(raw))
 
+    def _exists_and_live(self, placeholders: Placeholders, now: int) -> str:
+        # Present, and not past its TTL: an expired item reads as absent, so it is absent here.
+        ttl = placeholders.name(INTERNAL_TTL)
+        moment = placeholders.value({"N": str(now)})
+        present = f"attribute_exists({placeholders.name(self.partition_key)})"
+        return f"{present} AND (attribute_not_exists({ttl}) OR {ttl} > {moment})"
+
+    def _absent_or_expired(self, placeholders: Placeholders, now: int) -> str:
+        ttl = placeholders.name(INTERNAL_TTL)
+        moment = placeholders.value({"N": str(now)})
+        return (
+            f"(attribute_not_exists({placeholders.name(self.partition_key)}) OR {ttl} <= {moment})"
+        )
+
     def update_request(
         self,
         partition_ids: Ids,
@@ -170,9 +185,9 @@ class RepositoryCore(Generic[ObjT]):
     ) -> Item:
         """An UpdateItem request applying ``command``, answering the item's new state.
 
-        It applies only to an existing item, or, with ``creating``, only to an absent one. An
-        existing item without a version reads as version 1 (as in 0.4.2), so its first update
-        makes it 2; an item this update creates gets version 1.
+        It applies only to an existing (unexpired) item, or, with ``creating``, only to an absent
+        or expired one. An existing item without a version reads as version 1 (as in 0.4.2), so
+        its first update makes it 2; an item this update creates gets version 1.
         """
         placeholders = Placeholders()
         expression = build_update(
@@ -183,11 +198,11 @@ class RepositoryCore(Generic[ObjT]):
             reserved=self.reserved,
             missing_version=0 if creating else 1,
         )
-        partition_key = placeholders.name(self.partition_key)
+        now = int(time.time())
         conditions = [
-            f"attribute_not_exists({partition_key})"
+            self._absent_or_expired(placeholders, now)
             if creating
-            else f"attribute_exists({partition_key})"
+            else self._exists_and_live(placeholders, now)
         ]
         if expression.condition is not None:
             conditions.append(expression.condition)
@@ -195,16 +210,51 @@ class RepositoryCore(Generic[ObjT]):
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
             "UpdateExpression": expression.update,
+            "ConditionExpression": " AND ".join(conditions),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        return placeholders.add_to(request)
+
+    def save_request(self, content: PartitionedContent[ObjT], expected_version: int | None) -> Item:
+        """An UpdateItem storing ``content`` as the whole item, its version incremented atomically.
+
+        Every attribute of the content is set, ``_ttl`` and ``_content_hash`` are removed when not
+        set, and ``_object_version`` becomes the stored one plus 1 (1 for a new item; a stored
+        item without one restarts at 1). With ``expected_version``, only if the stored version
+        is that one. ``content.current_version`` is not used.
+        """
+        item = self.encode(content, utc_timestamp())
+        key = {self.partition_key: item.pop(self.partition_key)}
+        key[self.sort_key] = item.pop(self.sort_key)
+        item.pop(INTERNAL_OBJECT_VERSION)
+        placeholders = Placeholders()
+        sets = [f"{placeholders.name(name)} = {placeholders.value(v)}" for name, v in item.items()]
+        version = placeholders.name(INTERNAL_OBJECT_VERSION)
+        one = placeholders.value({"N": "1"})
+        base = one if expected_version is not None else placeholders.value({"N": "0"})
+        sets.append(f"{version} = if_not_exists({version}, {base}) + {one}")
+        removes = [placeholders.name(CONTENT_HASH)]
+        if INTERNAL_TTL not in item:
+            removes.append(placeholders.name(INTERNAL_TTL))
+        request: Item = {
+            "TableName": self.table_name,
+            "Key": key,
+            "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
             "ReturnValues": "ALL_NEW",
         }
-        request["ConditionExpression"] = " AND ".join(conditions)
-        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if expected_version is not None:
+            live = self._exists_and_live(placeholders, int(time.time()))
+            request["ConditionExpression"] = (
+                f"{live} AND {version_condition(placeholders, expected_version)}"
+            )
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return placeholders.add_to(request)
 
     def delete_item_request(
         self, partition_ids: Ids, content_ids: Ids, current_version: int | None
     ) -> Item:
-        """A DeleteItem request, conditional on the version when one is given."""
+        """A DeleteItem request, conditional on the (unexpired) version when one is given."""
         request: Item = {
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
@@ -212,13 +262,18 @@ class RepositoryCore(Generic[ObjT]):
         }
         if current_version is not None:
             placeholders = Placeholders()
-            exists = f"attribute_exists({placeholders.name(self.partition_key)})"
+            live = self._exists_and_live(placeholders, int(time.time()))
             request["ConditionExpression"] = (
-                f"{exists} AND {version_condition(placeholders, current_version)}"
+                f"{live} AND {version_condition(placeholders, current_version)}"
             )
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
             placeholders.add_to(request)
         return request
+
+    def deleted(self, response: Item) -> bool:
+        """Whether a DeleteItem response removed a live (unexpired) item."""
+        old: Item | None = response.get("Attributes")
+        return bool(old) and not is_expired(old or {}, int(time.time()))
 
     def condition_failure(
         self, key: Item, error_response: Item, expected_version: int | None
@@ -226,7 +281,7 @@ class RepositoryCore(Generic[ObjT]):
         """The typed error for a ConditionalCheckFailed answer to an update or delete."""
         plain = self.plain_key(key)
         stored = error_response.get("Item")
-        if not stored:
+        if not stored or is_expired(stored, int(time.time())):
             return ItemNotFoundError(plain)
         if expected_version is None:
             return RequestObjectStateError(f"condition failed for {plain}", plain)

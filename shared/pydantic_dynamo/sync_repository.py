@@ -1,5 +1,7 @@
-"""The synchronous repository: the pure core driven by a boto3 low-level DynamoDB client.
+"""The synchronous repository: the pure core driven by a low-level DynamoDB client.
 
+The client is the lean transport's (:class:`~pydantic_dynamo.transport.LeanClient`) unless the
+caller passes a boto3 one; both speak the same methods and shapes, so one driver serves both.
 No asyncio anywhere on this path: it is what the Lambda handlers run.
 """
 
@@ -10,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, overload
 
 from pydantic_dynamo import flows
-from pydantic_dynamo.client import client_kwargs_like, create_client
+from pydantic_dynamo.client import client_kwargs_like, default_client
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
 from pydantic_dynamo.keys import Ids
@@ -38,10 +40,12 @@ class SyncDynamoRepository(Generic[ObjT]):
 
     Keyword arguments are 0.4.2's (``item_class``, ``partition_prefix``, ``partition_name``,
     ``content_type``, ``table_name``, ``partition_key``, ``sort_key``, ``consistent_reads``),
-    plus ``client`` (a boto3 DynamoDB client; created lazily from the environment when omitted)
-    and ``retry_policy`` for batch retries. 0.4.2's ``SyncDynamoRepository(async_repo=repo)``
-    also works, inside or outside a running event loop: it shares the async repository's
-    model and keys and talks to the same endpoint and region with a sync client.
+    plus ``client`` (a boto3 DynamoDB client; when omitted, a lean-transport client is created
+    lazily from the environment: same credentials, region and endpoint resolution, without
+    boto3's per-call overhead) and ``retry_policy`` for batch retries. 0.4.2's
+    ``SyncDynamoRepository(async_repo=repo)`` also works, inside or outside a running event
+    loop: it shares the async repository's model and keys and talks to the same endpoint and
+    region with a sync client.
 
     Example (``client`` points at a table with string keys PARTITION_KEY and SORT_KEY)::
 
@@ -113,9 +117,15 @@ class SyncDynamoRepository(Generic[ObjT]):
 
     @property
     def client(self) -> DynamoDBClient:
-        """The DynamoDB client in use (created on first use when none was given)."""
+        """The DynamoDB client in use (created on first use when none was given).
+
+        A created one is a :class:`~pydantic_dynamo.transport.LeanClient` (the data-plane
+        methods are its own, any other method, ``describe_table``..., is boto3's), or a boto3
+        client where the lean transport does not serve: see :func:`~pydantic_dynamo.client.
+        default_client`.
+        """
         if self._client is None:
-            self._client = create_client(**self._client_kwargs)
+            self._client = default_client(**self._client_kwargs)
         return self._client
 
     @property
@@ -139,6 +149,21 @@ class SyncDynamoRepository(Generic[ObjT]):
     def put(self, content: PartitionedContent[ObjT]) -> None:
         """Write one content, replacing any item with the same key."""
         run(self.client, flows.put_flow(self._core, content))
+
+    def save(
+        self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
+    ) -> PartitionedContent[ObjT]:
+        """Store ``content`` as the whole item and return it with its new version.
+
+        Unlike ``put`` (which writes ``content.current_version`` as 0.4.2 did), the version is
+        the stored one plus 1, atomically (1 for a new item), so it never goes backwards. With
+        ``expected_version``, only if the stored version is that one: else
+        :class:`~pydantic_dynamo.exceptions.VersionConflictError` (or
+        :class:`~pydantic_dynamo.exceptions.ItemNotFoundError` when nothing is stored).
+        """
+        flow = flows.save_flow(self._core, content, expected_version)
+        saved: PartitionedContent[ObjT] = run(self.client, flow)
+        return saved
 
     def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
         """Write many contents with BatchWriteItem, 25 per request.

@@ -7,7 +7,9 @@ How it works (one ``write`` call):
 3. An input whose stored item holds the same content (model data and expiry; not
    ``_timestamp`` or ``_object_version``) is skipped: it costs no write.
 4. Every other input is written with a *conditional* PutItem: "the item is still absent", or
-   "the item still has the ``_timestamp`` I read". The writes run concurrently.
+   "the item still has the ``_timestamp`` I read". The writes run concurrently. The version
+   written is the stored one plus 1 (1 for a new item), so versions never go backwards, and the
+   contents returned carry it.
 5. When the condition fails, somebody else wrote in between. DynamoDB returns the item it holds
    (``ReturnValuesOnConditionCheckFailure=ALL_OLD``): if it is our content, the other writer
    reported it and we skip it; otherwise we retry against what is there now.
@@ -94,9 +96,18 @@ def _holds(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT], stored: Item
     return existing.item == candidate.content.item and existing.expiry == candidate.content.expiry
 
 
+def _stored_version(stored: Item | None) -> int:
+    if not stored:
+        return 0
+    raw: str | None = stored.get(INTERNAL_OBJECT_VERSION, {}).get("N")
+    return int(raw) if raw else 1  # 0.4.2 counted a missing version as 1
+
+
 def _put_request(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT]) -> Item:
     placeholders = Placeholders()
     stored = candidate.stored
+    # The version moves on from what is stored (the condition below makes that atomic).
+    candidate.item[INTERNAL_OBJECT_VERSION] = {"N": str(_stored_version(stored) + 1)}
     if stored is None:
         condition = f"attribute_not_exists({placeholders.name(core.partition_key)})"
     elif INTERNAL_TIMESTAMP in stored:
@@ -132,7 +143,16 @@ def write_once_flow(
         candidate.digest = content_digest(candidate.item, excluded)
         candidate.item[CONTENT_HASH] = {"S": f"{timestamp} {candidate.digest}"}
 
-    stored = yield from _read_stored(core, candidates)
+    try:
+        stored = yield from _read_stored(core, candidates)
+    except UnprocessedItemsError as error:
+        # Nothing was written yet: every input is still to do, not only the keys not read.
+        raise UnprocessedItemsError(
+            [c.content for c in candidates.values()],
+            error.attempts,
+            f"reading the stored items failed: {error}",
+            code=error.code,
+        ) from error
     to_write = []
     for key, candidate in candidates.items():
         candidate.stored = stored.get(key)
@@ -148,7 +168,8 @@ def write_once_flow(
         failed: list[tuple[_Candidate[ObjT], BaseException]] = []
         for candidate, result in zip(to_write, results, strict=True):
             if not isinstance(result, BaseException):
-                written.append(candidate.content)
+                version = int(candidate.item[INTERNAL_OBJECT_VERSION]["N"])
+                written.append(candidate.content.model_copy(update={"current_version": version}))
                 continue
             code = error_code(result)
             if code == "ConditionalCheckFailedException":

@@ -1,7 +1,8 @@
 """Fixtures of the repository's integration tests against DynamoDB Local.
 
 Behavioural tests get their repository from ``repo_factory``, parametrized by flavour (``sync``
-today; an ``async`` flavour adapts the async repository to the same sync-looking surface), so
+on boto3, ``lean`` on the lean transport, and ``async``, which adapts the async repository to
+the same sync-looking surface), so
 each test body runs unchanged against every flavour. Each test gets a fresh client, so hooks
 registered on ``repo_factory.events`` (request counting, fault injection) never leak.
 """
@@ -31,6 +32,7 @@ from tests.integration.harness import (
     Traffic,
     WriteRaw,
     make_client,
+    make_lean_client,
 )
 from tests.integration.support import (
     LARGE_COUNT,
@@ -46,13 +48,17 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "lean"])
 def repo_factory(
     request: pytest.FixtureRequest, dynamodb_local: DynamoDBLocal, table_name: str
 ) -> Iterator[RepoFactory]:
-    """Repositories of each flavour over the test's fresh table."""
+    """Repositories of each flavour over the test's fresh table (``lean``: the sync repository
+    on the lean transport instead of boto3)."""
     if request.param == "sync":
         yield SyncRepoFactory(make_client(dynamodb_local.endpoint_url), table_name)
+        return
+    if request.param == "lean":
+        yield SyncRepoFactory(make_lean_client(dynamodb_local.endpoint_url), table_name)
         return
     factory = AsyncRepoFactory(dynamodb_local.endpoint_url, table_name)
     try:

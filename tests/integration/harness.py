@@ -30,6 +30,7 @@ from pydantic_dynamo import (
     UpdateCommand,
 )
 from pydantic_dynamo.async_repository import DynamoRepository
+from pydantic_dynamo.transport import LeanClient, TransportRetries
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,6 +58,10 @@ class Repository(Protocol[M]):
     def put(self, content: PartitionedContent[M]) -> None: ...
 
     def put_batch(self, contents: Iterable[PartitionedContent[M]]) -> None: ...
+
+    def save(
+        self, content: PartitionedContent[M], *, expected_version: int | None = None
+    ) -> PartitionedContent[M]: ...
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[M]: ...
 
@@ -129,8 +134,21 @@ def make_client(endpoint_url: str) -> DynamoDBClient:
     return client
 
 
+def make_lean_client(endpoint_url: str) -> DynamoDBClient:
+    """A lean-transport client that tries once, so every request counted is the library's."""
+    client: Any = LeanClient(
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        retries=TransportRetries(max_attempts=1),
+    )
+    typed: DynamoDBClient = client  # the same methods and shapes as boto3's, for the data plane
+    return typed
+
+
 class SyncRepoFactory:
-    """``SyncDynamoRepository`` over a fresh boto3 client."""
+    """``SyncDynamoRepository`` over a fresh client (boto3's or the lean transport's)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -241,6 +259,11 @@ class _SyncView(Generic[M]):
 
     def put_batch(self, contents: Iterable[PartitionedContent[M]]) -> None:
         self._run(self._repo.put_batch(contents))
+
+    def save(
+        self, content: PartitionedContent[M], *, expected_version: int | None = None
+    ) -> PartitionedContent[M]:
+        return self._run(self._repo.save(content, expected_version=expected_version))
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[M]:
         return self._run(self._repo.get(partition_id, content_id))

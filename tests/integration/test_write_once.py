@@ -14,13 +14,16 @@ from pydantic import BaseModel
 from local_stack.dynamodb_local import DynamoDBLocal
 from pydantic_dynamo import (
     PartitionedContent,
+    RetryPolicy,
     SyncDynamoRepository,
     SyncWriteOnceRepository,
+    UnprocessedItemsError,
     UpdateCommand,
 )
 from pydantic_dynamo.v2.repository import DynamoRepository
 from pydantic_dynamo.v2.utils import AIter
 from pydantic_dynamo.v2.write_once import WriteOnceRepository
+from tests.integration.harness import make_client
 
 COUNT = 1000
 
@@ -58,8 +61,10 @@ def _config(table_name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def repo(dynamodb_client: Any, table_name: str) -> Iterator[SyncDynamoRepository[Reading]]:
-    with SyncDynamoRepository[Reading](**_config(table_name), client=dynamodb_client) as repo:
+def repo(dynamodb_local: DynamoDBLocal, table_name: str) -> Iterator[SyncDynamoRepository[Reading]]:
+    # A client of its own: the tests register event hooks on it.
+    client = make_client(dynamodb_local.endpoint_url)
+    with SyncDynamoRepository[Reading](**_config(table_name), client=client) as repo:
         yield repo
 
 
@@ -126,10 +131,48 @@ def test_an_item_changed_by_update_is_compared_by_content(
     repo.update(["p"], ["00000"], UpdateCommand(set_commands={"value": 9.0}))
 
     # The stored digest is stale after the update; the original content now differs...
-    assert write_once.write(contents[:1]) == contents[:1]
+    rewritten = write_once.write(contents[:1])
+    assert [(c.content_ids, c.item) for c in rewritten] == [(["00000"], contents[0].item)]
+    assert rewritten[0].current_version == 3  # 1 written, 2 updated, 3 rewritten
     # ...and once an update restores it, the content counts as stored again.
     repo.update(["p"], ["00001"], UpdateCommand(set_commands={"value": 1.5}))
     assert write_once.write(contents[1:2]) == []
+
+
+def test_versions_move_on_from_the_stored_one(repo: SyncDynamoRepository[Reading]) -> None:
+    write_once = SyncWriteOnceRepository[Reading](repo)
+    first = _contents(1)
+    changed = [first[0].model_copy(update={"item": Reading(sensor="s0", value=9.5)})]
+
+    assert [c.current_version for c in write_once.write(first)] == [1]
+    assert [c.current_version for c in write_once.write(changed)] == [2]
+    stored = repo.get(["p"], ["00000"]).content
+    assert stored is not None
+    assert stored.current_version == 2
+
+
+def test_a_failed_read_reports_every_input_as_not_written(
+    repo: SyncDynamoRepository[Reading],
+) -> None:
+    contents = _contents(3)
+    stuck_key = repo.core.key(["p"], ["00001"])
+
+    def leave_one_key_unprocessed(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["UnprocessedKeys"] = {repo.core.table_name: {"Keys": [stuck_key]}}
+
+    repo.client.meta.events.register("after-call.dynamodb.BatchGetItem", leave_one_key_unprocessed)
+    impatient = SyncDynamoRepository[Reading](
+        **_config(repo.core.table_name),
+        client=repo.client,
+        retry_policy=RetryPolicy(max_attempts=2, base_delay=0.001),
+    )
+
+    with pytest.raises(UnprocessedItemsError) as caught:
+        SyncWriteOnceRepository[Reading](impatient).write(contents)
+
+    assert sorted(c.content_ids[0] for c in caught.value.items) == ["00000", "00001", "00002"]
+    assert caught.value.written == []
+    assert _stored(repo) == []
 
 
 def test_duplicate_keys_in_one_call_are_written_once(repo: SyncDynamoRepository[Reading]) -> None:

@@ -1,0 +1,165 @@
+"""The lean transport's pure parts: signing equals botocore's, endpoints, errors, retries, hooks."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError, NoRegionError
+
+from pydantic_dynamo.transport import LeanClient, TransportRetries
+from pydantic_dynamo.transport.endpoints import resolve_endpoint, resolve_region
+from pydantic_dynamo.transport.errors import error_fields
+from pydantic_dynamo.transport.signing import Signer
+from pydantic_dynamo.transport.wire import decode_body, encode_body
+
+WHEN = datetime.datetime(2026, 11, 26, 21, 0, 0)
+URL = "https://dynamodb.eu-west-1.amazonaws.com"
+BODY = b'{"TableName":"films","Key":{"PK":{"S":"a"}}}'
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Host": "dynamodb.eu-west-1.amazonaws.com",
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.GetItem",
+        "User-Agent": "anything: user agents are not signed",
+    }
+
+
+@pytest.mark.parametrize("token", [None, "a-session-token"])
+def test_signed_headers_equal_botocores_own_signer(
+    token: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: WHEN)
+    theirs = AWSRequest(method="POST", url=URL + "/", data=BODY, headers=_headers())
+    SigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(theirs)
+
+    ours = Signer("eu-west-1").sign(
+        credentials.get_frozen_credentials(), URL, BODY, _headers(), when=WHEN
+    )
+    assert ours == dict(theirs.headers.items())
+    assert ours["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/")
+
+
+def test_a_skewed_clock_signs_with_the_corrected_time() -> None:
+    signer = Signer("us-east-1")
+    signer.skew = 3600.0
+    headers = signer.sign(Credentials("A", "B").get_frozen_credentials(), URL, BODY, {})
+    signed = datetime.datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    assert datetime.timedelta(minutes=59) < signed - now < datetime.timedelta(minutes=61)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "https://dynamodb.us-east-1.amazonaws.com"),
+        ({"AWS_ENDPOINT_URL": "http://localhost:4566/"}, "http://localhost:4566"),
+        (
+            {"AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_DYNAMODB": "http://b:2"},
+            "http://b:2",
+        ),
+        (
+            {"AWS_ENDPOINT_URL": "http://a:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+            "https://dynamodb.us-east-1.amazonaws.com",
+        ),
+        ({"AWS_USE_FIPS_ENDPOINT": "true"}, "https://dynamodb-fips.us-east-1.amazonaws.com"),
+    ],
+)
+def test_endpoints_resolve_as_boto3s(environ: dict[str, str], expected: str) -> None:
+    environ = {"AWS_CONFIG_FILE": "/nonexistent", **environ}
+    assert resolve_endpoint("us-east-1", None, environ) == expected
+
+
+def test_an_explicit_endpoint_wins() -> None:
+    environ = {"AWS_ENDPOINT_URL_DYNAMODB": "http://b:2"}
+    assert (
+        resolve_endpoint("us-east-1", "http://127.0.0.1:8000", environ) == "http://127.0.0.1:8000"
+    )
+
+
+def test_without_a_region_anywhere_it_is_botocores_no_region_error() -> None:
+    with pytest.raises(NoRegionError):
+        resolve_region(None, {"AWS_CONFIG_FILE": "/nonexistent"})
+    assert resolve_region(None, {"AWS_DEFAULT_REGION": "eu-west-3"}) == "eu-west-3"
+
+
+def test_error_codes_lose_their_namespace_and_keep_the_message() -> None:
+    body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","Message":"bad"}'
+    assert error_fields(400, body) == {"Error": {"Code": "ValidationException", "Message": "bad"}}
+
+
+def test_an_error_without_a_json_body_is_named_by_its_status() -> None:
+    assert error_fields(502, b"<html>Bad Gateway</html>")["Error"] == {"Code": "502", "Message": ""}
+
+
+def test_binary_values_travel_as_base64_and_come_back_as_bytes() -> None:
+    request = {"Item": {"b": {"B": b"\x00\xff"}, "s": {"BS": [b"1", b"2"]}, "B": {"S": "B"}}}
+    body = encode_body(request)
+    assert b'"AP8="' in body
+    assert decode_body(body) == request
+
+
+def test_retries_cover_throttling_and_5xx_and_back_off_within_the_cap() -> None:
+    retries = TransportRetries(max_delay=0.5)
+    assert retries.retryable_error(400, "ThrottlingException")
+    assert retries.retryable_error(503, "ServiceUnavailable")
+    assert not retries.retryable_error(400, "ConditionalCheckFailedException")
+    assert all(0.0 <= retries.delay(attempt) <= 0.5 for attempt in range(1, 80))
+
+
+def _client() -> LeanClient:
+    return LeanClient(
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="A",
+        aws_secret_access_key="B",
+    )
+
+
+def test_before_call_hooks_can_answer_instead_of_dynamodb() -> None:
+    client = _client()
+    seen: list[str] = []
+
+    def before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
+        seen.append(model.name)
+        error = {"Error": {"Code": "ThrottlingException", "Message": "hooked"}}
+        return AWSResponse("http://hooked.invalid", 400, HTTPHeaders(), None), error
+
+    client.meta.events.register("before-call.dynamodb", before_call)
+    with pytest.raises(client.exceptions.ThrottlingException) as raised:
+        client.get_item(TableName="films", Key={})
+    assert isinstance(raised.value, ClientError)
+    assert seen == ["GetItem"]
+
+
+def test_the_lean_path_never_imports_boto3() -> None:
+    code = (
+        "import sys\n"
+        "from pydantic_dynamo.transport import LeanClient\n"
+        "LeanClient(endpoint_url='http://127.0.0.1:9', region_name='us-east-1',"
+        " aws_access_key_id='A', aws_secret_access_key='B')\n"
+        "assert 'boto3' not in sys.modules, 'boto3 imported'\n"
+        "assert 'botocore.client' not in sys.modules, 'botocore.client imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_https_endpoints_verify_certificates() -> None:
+    import ssl
+
+    from pydantic_dynamo.transport.http import HttpPool
+
+    context = HttpPool("https://dynamodb.eu-west-1.amazonaws.com").context
+    assert context is not None
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
