@@ -5,7 +5,8 @@ Each line of FILE (``-`` for stdin) is one PartitionedContent as JSON
 checked against the content type's model from ``records_service.content_types`` (unless
 ``--no-validate``), packed into EventBridge events ``{"content_type": .., "contents": [..]}``
 with detail type ``RecordsSubmitted`` (the batch writer) or ``RecordsOffered`` (the write-once
-deduper), and sent with PutEvents within its limits (``local_stack.putevents``). A progress bar
+deduper), and sent with PutEvents within its limits (``records_service.putevents``, the packer
+and sender the write-once deduper announces with). A progress bar
 shows on a terminal; the summary names every rejected line with its number and reason.
 
 Targets: ``--target local`` (default) is the local stack's bus at ``--endpoint-url``
@@ -32,16 +33,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local_stack import aws, config
 from local_stack.progress import ProgressBar
-from local_stack.putevents import (
+from records_service import names
+from records_service.putevents import (
     MAX_CALL_BYTES,
     MAX_ENTRIES_PER_CALL,
+    CallFailedError,
     ContentTooLargeError,
     EntryPacker,
     PackedEntry,
+    SendResult,
     calls,
     send,
 )
-from records_service import names
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -130,7 +133,7 @@ class Feeder:
     def __init__(
         self,
         client: EventBridgeClient,
-        packer: EntryPacker,
+        packer: EntryPacker[int],
         validate: Validator,
         progress: ProgressBar,
         *,
@@ -141,30 +144,37 @@ class Feeder:
         self._validate = validate
         self._progress = progress
         self._max_attempts = max_attempts
-        self._ready: list[PackedEntry] = []
+        self._ready: list[PackedEntry[int]] = []
         self._ready_bytes = 0
         self.report = FeedReport()
 
     def _reject(self, line: int, reason: str, text: str) -> None:
         self.report.rejections.append(Rejection(line, reason, text))
 
-    def _send(self, entries: list[PackedEntry]) -> None:
+    def _send(self, entries: list[PackedEntry[int]]) -> None:
         try:
             result = send(self._client, entries, max_attempts=self._max_attempts)
-        except (ClientError, BotoCoreError) as exc:
-            self.report.unsent_from_line = min(entry.lines[0] for entry in entries)
-            raise FeedAbortedError(str(exc)) from exc
+        except CallFailedError as exc:
+            # What was accepted before the call failed counts as sent; the rest is not.
+            self._count(exc.result)
+            self.report.unsent_from_line = min(entry.tags[0] for entry in exc.unsent)
+            if isinstance(exc.__cause__, ClientError | BotoCoreError):
+                raise FeedAbortedError(str(exc)) from exc
+            raise
+        self._count(result)
+
+    def _count(self, result: SendResult[int]) -> None:
         self.report.calls += result.calls
         self.report.retried_entries += result.retried_entries
         for packed in result.accepted:
             self.report.events += 1
-            self.report.accepted_lines += len(packed.lines)
+            self.report.accepted_lines += len(packed.tags)
         for failed in result.failed:
-            for line in failed.entry.lines:
+            for line in failed.entry.tags:
                 reason = f"PutEvents refused the event: {failed.code} {failed.message}".rstrip()
                 self._reject(line, reason, "")
 
-    def _queue(self, entries: list[PackedEntry]) -> None:
+    def _queue(self, entries: list[PackedEntry[int]]) -> None:
         for entry in entries:
             self._ready.append(entry)
             self._ready_bytes += entry.size
@@ -210,7 +220,7 @@ class Feeder:
             self._send(call)
 
     def _first_unsent(self) -> int:
-        queued = [entry.lines[0] for entry in self._ready] + self._packer.pending_lines()
+        queued = [entry.tags[0] for entry in self._ready] + self._packer.pending_tags()
         return min(queued, default=self.report.lines_read + 1)
 
     def run(self, lines: Iterable[tuple[int, bytes]]) -> FeedReport:
@@ -379,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     total = None if reading_stdin else _count_lines(path)
     progress = ProgressBar(total, enabled=False if args.no_progress else None)
-    packer = EntryPacker(
+    packer: EntryPacker[int] = EntryPacker(
         args.content_type, args.detail_type, names.EVENT_SOURCE, bus, args.contents_per_event
     )
     feeder = Feeder(client, packer, validate, progress, max_attempts=args.max_attempts)

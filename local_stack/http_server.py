@@ -2,14 +2,16 @@
 
 Every request except the documentation page becomes a REST proxy event
 (``local_stack.apigateway``) for the API function; its answer becomes the HTTP response. As
-API Gateway does, a function that raises, times out or answers malformed JSON gives
-``502 {"message": "Internal server error"}``, and a body over 10 MB gives 413 without invoking
-it. ``/docs`` and ``/docs/<asset>`` serve Swagger UI (``local_stack.docs_page``).
+API Gateway does, a function that raises, times out, answers malformed JSON or answers more than
+Lambda's 6 MB response limit gives ``502 {"message": "Internal server error"}``, and a body over
+10 MB gives 413 without invoking it. ``/docs`` and ``/docs/<asset>`` serve Swagger UI
+(``local_stack.docs_page``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -29,6 +31,7 @@ from local_stack.apigateway import (
 )
 from local_stack.docs_page import DOCS_PATH, DocsPage
 from local_stack.functions import InvocationError, LocalFunction
+from records_service.topology import LAMBDA_MAX_RESPONSE_BYTES
 
 _log = logging.getLogger("local_stack.api")
 
@@ -134,6 +137,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         event = build_proxy_event(request, stage=self.server.stage, request_id=request_id)
         try:
             invocation = self.server.function.invoke(event)
+            # Lambda counts the serialized payload (the body is a JSON string inside it).
+            size = len(json.dumps(invocation.payload, separators=(",", ":")).encode("utf-8"))
+            if size > LAMBDA_MAX_RESPONSE_BYTES:
+                _log.error(
+                    "the function answered %d bytes, over Lambda's %d-byte response limit",
+                    size,
+                    LAMBDA_MAX_RESPONSE_BYTES,
+                )
+                return gateway_error(502, "Internal server error", "InternalServerErrorException")
             return parse_proxy_response(invocation.payload)
         except InvocationError:
             return gateway_error(502, "Internal server error", "InternalServerErrorException")

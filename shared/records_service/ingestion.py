@@ -88,7 +88,11 @@ def parse_submission(body: str, detail_type: str) -> Submission:
     """Validate one message body (an event of ``detail_type``, or its bare detail)."""
     try:
         message = json.loads(body)
-    except (json.JSONDecodeError, TypeError) as error:
+    except RecursionError:
+        raise InvalidMessageError(
+            "the body is not JSON this service reads: nested too deeply"
+        ) from None
+    except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
         raise InvalidMessageError(f"the body is not JSON: {error}") from None
     if not isinstance(message, Mapping):
         raise InvalidMessageError(f"the body is a JSON {type(message).__name__}, not an object")
@@ -119,4 +123,6 @@ def parse_submission(body: str, detail_type: str) -> Submission:
         contents = _contents_adapter(ct).validate_python(raw_contents)
     except ValidationError as error:
         raise InvalidMessageError(_describe(error)) from None
+    except RecursionError:
+        raise InvalidMessageError("contents: nested too deeply to validate") from None
     return Submission(ct, contents)

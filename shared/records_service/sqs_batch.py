@@ -49,7 +49,11 @@ class SqsBatch:
 
     @classmethod
     def parse(cls, records: Iterable[Mapping[str, Any]], detail_type: str) -> SqsBatch:
-        """Validate every record's body; invalid ones are failed at once."""
+        """Validate every record's body; invalid ones are failed at once.
+
+        A record that breaks the parser in a way it did not foresee fails alone too (as
+        invalid: parsing is pure, so a retry would break it again); its neighbours go on.
+        """
         batch = cls()
         for record in records:
             message_id = str(record.get("messageId", ""))
@@ -58,6 +62,9 @@ class SqsBatch:
             except InvalidMessageError as error:
                 batch.invalid += 1
                 batch.fail(message_id, f"invalid: {error}")
+            except Exception as error:
+                batch.invalid += 1
+                batch.fail(message_id, f"invalid: unreadable ({type(error).__name__}: {error})")
             else:
                 batch.messages.append(Message(message_id, submission))
         return batch

@@ -60,3 +60,7 @@ WRITE_ONCE: Final = QueueRoute(
 QUEUE_ROUTES: Final = (BATCH_WRITER, WRITE_ONCE)
 
 API_FUNCTION_TIMEOUT_SECONDS: Final = 10
+
+# Lambda refuses a synchronous response payload over 6 MB (API Gateway then answers 502): the
+# API keeps its answers below this, and the local stack's gateway enforces it.
+LAMBDA_MAX_RESPONSE_BYTES: Final = 6 * 1024 * 1024

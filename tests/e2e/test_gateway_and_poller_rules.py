@@ -35,6 +35,8 @@ def handler(event, context):
         return {"statusCode": "two hundred"}
     if mode == "slow":
         time.sleep(1.2)
+    if mode and mode.startswith("bytes-"):
+        return {"statusCode": 200, "body": "x" * int(mode.removeprefix("bytes-"))}
     remaining = context.get_remaining_time_in_millis()
     return {
         "statusCode": 200,
@@ -105,6 +107,19 @@ def test_a_failing_function_is_a_502_from_the_gateway(gateway: str, mode: str) -
     assert response.status_code == 502
     assert response.json() == {"message": "Internal server error"}
     assert response.headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+
+
+def test_a_response_over_lambdas_6_mb_is_a_502_from_the_gateway(gateway: str) -> None:
+    limit = topology.LAMBDA_MAX_RESPONSE_BYTES
+
+    under = requests.get(f"{gateway}/x", params={"mode": f"bytes-{limit - 100}"}, timeout=30)
+    over = requests.get(f"{gateway}/x", params={"mode": f"bytes-{limit}"}, timeout=30)
+
+    assert under.status_code == 200
+    assert len(under.content) == limit - 100
+    assert over.status_code == 502
+    assert over.json() == {"message": "Internal server error"}
+    assert over.headers["x-amzn-ErrorType"] == "InternalServerErrorException"
 
 
 def test_head_answers_headers_only(gateway: str) -> None:

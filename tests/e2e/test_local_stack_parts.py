@@ -19,9 +19,10 @@ from local_stack.apigateway import (
     parse_proxy_response,
 )
 from local_stack.event_source import WholeBatchFailedError, failed_message_ids
-from local_stack.putevents import (
+from records_service.putevents import (
     MAX_CALL_BYTES,
     MAX_ENTRIES_PER_CALL,
+    CallFailedError,
     ContentTooLargeError,
     EntryPacker,
     PackedEntry,
@@ -159,11 +160,11 @@ def test_an_invalid_partial_response_fails_the_whole_batch(payload: Any) -> None
 # --- PutEvents packing and sending ---------------------------------------------------------
 
 
-def _pack(contents: list[str], per_event: int, max_entry_bytes: int) -> list[PackedEntry]:
-    packer = EntryPacker(
+def _pack(contents: list[str], per_event: int, max_entry_bytes: int) -> list[PackedEntry[int]]:
+    packer: EntryPacker[int] = EntryPacker(
         "actor", "RecordsSubmitted", "records.service", "bus", per_event, max_entry_bytes
     )
-    entries: list[PackedEntry] = []
+    entries: list[PackedEntry[int]] = []
     for line, content in enumerate(contents, start=1):
         entries.extend(packer.add(line, content))
     return entries + packer.flush()
@@ -182,21 +183,23 @@ def test_packing_keeps_every_line_once_and_every_limit(
 
     entries = _pack(contents, per_event, max_entry_bytes)
 
-    assert [line for entry in entries for line in entry.lines] == list(range(1, len(sizes) + 1))
+    assert [line for entry in entries for line in entry.tags] == list(range(1, len(sizes) + 1))
     for entry in entries:
         detail = json.loads(entry.entry["Detail"])
         assert [json.dumps(c, ensure_ascii=False) for c in detail["contents"]] == [
-            contents[line - 1] for line in entry.lines
+            contents[line - 1] for line in entry.tags
         ]
         assert entry.size == entry_size(entry.entry) <= max_entry_bytes
-        assert 1 <= len(entry.lines) <= per_event
+        assert 1 <= len(entry.tags) <= per_event
     for call in calls(entries):
         assert len(call) <= MAX_ENTRIES_PER_CALL
         assert sum(entry.size for entry in call) <= MAX_CALL_BYTES
 
 
 def test_a_content_too_large_for_any_event_is_refused() -> None:
-    packer = EntryPacker("actor", "RecordsSubmitted", "records.service", "bus", 10, 1000)
+    packer: EntryPacker[int] = EntryPacker(
+        "actor", "RecordsSubmitted", "records.service", "bus", 10, 1000
+    )
 
     with pytest.raises(ContentTooLargeError):
         packer.add(1, json.dumps({"name": "x" * 1000}))
@@ -221,7 +224,7 @@ class FlakyEvents:
         return {"FailedEntryCount": sum("ErrorCode" in r for r in results), "Entries": results}
 
 
-def _entries(*details: str) -> list[PackedEntry]:
+def _entries(*details: str) -> list[PackedEntry[int]]:
     return [
         PackedEntry({"Source": "s", "DetailType": "d", "Detail": detail}, [n], 10)
         for n, detail in enumerate(details, start=1)
@@ -253,7 +256,7 @@ def test_entries_still_failing_after_the_last_attempt_are_returned_with_their_co
 
 @pytest.mark.parametrize(
     "module",
-    ["apigateway", "docs_page", "event_source", "progress", "putevents"],
+    ["apigateway", "docs_page", "event_source", "progress"],
 )
 def test_the_docstring_examples_run(module: str) -> None:
     imported = importlib.import_module(f"local_stack.{module}")
@@ -262,3 +265,19 @@ def test_the_docstring_examples_run(module: str) -> None:
 
     assert tried > 0
     assert failures == 0
+
+
+def test_a_call_that_raises_reports_what_was_accepted_before_it() -> None:
+    class FailsOnRetry(FlakyEvents):
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+            if self.calls:
+                raise ConnectionError("gone")
+            return super().put_events(Entries)
+
+    stub = FailsOnRetry({"b": ["ThrottlingException"]})
+
+    with pytest.raises(CallFailedError) as raised:
+        send(stub, _entries("a", "b", "c"), sleep=lambda _: None)  # type: ignore[arg-type]
+
+    assert [e.entry["Detail"] for e in raised.value.result.accepted] == ["a", "c"]
+    assert [e.entry["Detail"] for e in raised.value.unsent] == ["b"]

@@ -12,16 +12,26 @@ fresh each time (their settings are read at import, their clients on first use).
 from __future__ import annotations
 
 import json
+import os
 import uuid
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from records_service import names
-from tests.service.helpers import BUS_NAME, REGION, Api, ServiceEnv, forget_handlers, load
+from records_service.clients import dynamodb_client
+from tests.service.helpers import (
+    BUS_NAME,
+    REGION,
+    Api,
+    ServiceEnv,
+    WrappedClient,
+    forget_handlers,
+    load,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -118,3 +128,22 @@ def service_env(
 def api(service_env: ServiceEnv) -> Api:
     """The API handler, imported fresh for this test."""
     return Api(load("records_api.handler"))
+
+
+@pytest.fixture
+def wrap_dynamodb(
+    service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., WrappedClient]:
+    """Replace operations of the handlers' DynamoDB client: ``wrap_dynamodb(put_item=...)``.
+
+    Call it before the handler's first request (the client is built then).
+    """
+    from records_service import repositories
+
+    def install(**overrides: Any) -> WrappedClient:
+        real = dynamodb_client(os.environ.get(names.ENV_DYNAMODB_ENDPOINT))
+        wrapped = WrappedClient(real, **overrides)
+        monkeypatch.setattr(repositories, "dynamodb_client", lambda endpoint: wrapped)
+        return wrapped
+
+    return install

@@ -221,3 +221,41 @@ def review(
 def failed_ids(response: Mapping[str, Any]) -> set[str]:
     """The message ids a partial batch response reports as failed."""
     return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+
+
+# -- DynamoDB clients that misbehave on purpose ----------------------------------------------
+
+
+def client_error(code: str, operation: str, message: str = "refused on purpose") -> Exception:
+    """A botocore ``ClientError`` with ``code``, as DynamoDB's answer would raise it."""
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+class WrappedClient:
+    """A real DynamoDB client with some operations replaced (``overrides``: name -> function).
+
+    Each override is called with the real client and the operation's keyword arguments.
+    """
+
+    def __init__(self, real: Any, **overrides: Any) -> None:
+        self._real = real
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> Any:
+        override = self._overrides.get(name)
+        if override is None:
+            return getattr(self._real, name)
+        return lambda **kwargs: override(self._real, **kwargs)
+
+
+def sort_keys_of(request_items: Mapping[str, Any]) -> list[str]:
+    """The sort-key values a BatchWriteItem or BatchGetItem request names."""
+    values: list[str] = []
+    for spec in request_items.values():
+        entries = spec["Keys"] if isinstance(spec, Mapping) else spec
+        for entry in entries:
+            item = entry.get("PutRequest", {}).get("Item") or entry
+            values.append(item[names.SORT_KEY]["S"])
+    return values

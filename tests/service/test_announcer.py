@@ -10,12 +10,8 @@ from aws_lambda_powertools import Logger
 
 from pydantic_dynamo import PartitionedContent
 from records_service.content_types import ActorReview, FilmActor, content_type
-from write_once_deduper.announcer import (
-    MAX_CALL_BYTES,
-    MAX_ENTRIES_PER_CALL,
-    Publisher,
-    build_announcements,
-)
+from records_service.putevents import MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL, MAX_ENTRY_BYTES
+from write_once_deduper.announcer import Publisher, build_announcements
 
 ACTOR = content_type("actor")
 REVIEW = content_type("review")
@@ -167,3 +163,46 @@ def test_nothing_to_announce_sends_nothing_extra(count: int) -> None:
     publisher.publish(build_announcements(ACTOR, _actors(count), "bus"))
 
     assert len(events.calls) == count
+
+
+class _ShortAnswers(_FakeEvents):
+    """PutEvents answering fewer results than entries (nothing can be told about any entry)."""
+
+    def put_events(self, Entries: list[Any]) -> dict[str, Any]:  # noqa: N803
+        self.calls.append(Entries)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}
+
+
+def test_an_answer_that_does_not_match_the_entries_hands_them_all_back() -> None:
+    events = _ShortAnswers()
+    publisher, _ = _publisher(events, max_attempts=2)
+    announcements = [a for c in _actors(3) for a in build_announcements(ACTOR, [c], "bus")]
+
+    failed = publisher.publish(announcements)
+
+    assert failed == announcements
+    assert len(events.calls) == 2
+
+
+def test_a_code_no_retry_can_fix_is_handed_back_without_retrying() -> None:
+    class Malformed(_FakeEvents):
+        def put_events(self, Entries: list[Any]) -> dict[str, Any]:  # noqa: N803
+            self.calls.append(Entries)
+            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "MalformedDetail"}]}
+
+    events = Malformed()
+    publisher, sleeps = _publisher(events)
+
+    failed = publisher.publish(build_announcements(ACTOR, _actors(1), "bus"))
+
+    assert len(failed) == 1
+    assert len(events.calls) == 1
+    assert sleeps == []
+
+
+def test_entries_leave_room_for_the_sqs_envelope() -> None:
+    contents = [_review(60_000, day) for day in range(1, 11)]
+
+    announcements = build_announcements(REVIEW, contents, "bus")
+
+    assert all(a.size <= MAX_ENTRY_BYTES for a in announcements)

@@ -239,3 +239,123 @@ def test_openapi_documents_the_error_answers(api: Api) -> None:
     assert {"200", "400", "404", "409", "422"} <= set(responses)
     schema = responses["409"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def test_put_over_an_updated_item_adds_one_to_its_version(api: Api) -> None:
+    api("PUT", "/records/actor", body=actor("a1"))
+    for name in ("B", "C", "D"):
+        api(
+            "PATCH",
+            "/records/actor/item",
+            query={"content_id": "a1"},
+            body={"set_commands": {"name": name}},
+        )
+
+    answer = api("PUT", "/records/actor", body=actor("a1"))
+
+    assert answer.status == 200
+    assert answer.headers["ETag"] == '"5"'
+    assert answer.body["current_version"] == 5
+
+
+def test_a_stale_etag_never_matches_again_after_a_put(api: Api) -> None:
+    api("PUT", "/records/actor", body=actor("a1"))
+    api("PUT", "/records/actor", body=actor("a1", "Again"))
+
+    answer = api(
+        "PATCH",
+        "/records/actor/item",
+        query={"content_id": "a1"},
+        headers={"If-Match": '"1"'},
+        body={"set_commands": {"name": "Stale"}},
+    )
+
+    assert answer.status == 409
+    assert answer.body["detail"]["actual_version"] == 2
+
+
+def test_put_with_if_match_replaces_only_that_version(api: Api) -> None:
+    api("PUT", "/records/actor", body=actor("a1"))
+
+    stale = api("PUT", "/records/actor", body=actor("a1", "Stale"), headers={"If-Match": '"7"'})
+    current = api("PUT", "/records/actor", body=actor("a1", "Fresh"), headers={"If-Match": '"1"'})
+
+    assert stale.status == 409
+    assert current.status == 200
+    assert current.headers["ETag"] == '"2"'
+    assert api("GET", "/records/actor/item", query={"content_id": "a1"}).body["item"]["name"] == (
+        "Fresh"
+    )
+
+
+def test_put_with_current_version_in_the_body_locks_too(api: Api) -> None:
+    api("PUT", "/records/actor", body=actor("a1"))
+
+    stale = api("PUT", "/records/actor", body={**actor("a1"), "current_version": 99})
+    missing = api("PUT", "/records/actor", body={**actor("zz"), "current_version": 1})
+
+    assert stale.status == 409
+    assert missing.status == 404
+
+
+def test_put_with_if_match_star_needs_an_existing_item(api: Api) -> None:
+    absent = api("PUT", "/records/actor", body=actor("a1"), headers={"If-Match": "*"})
+    api("PUT", "/records/actor", body=actor("a1"))
+    present = api("PUT", "/records/actor", body=actor("a1"), headers={"If-Match": "*"})
+
+    assert absent.status == 404
+    assert present.status == 200
+    assert present.headers["ETag"] == '"2"'
+
+
+def test_a_version_outside_the_bounds_is_a_422(api: Api) -> None:
+    for version in (0, -5, 10**40 + 1):
+        answer = api("PUT", "/records/actor", body={**actor("a1"), "current_version": version})
+
+        assert answer.status == 422, version
+
+
+def test_batch_put_stores_the_submitted_version_as_documented(api: Api) -> None:
+    api("PUT", "/records/actor", body=actor("a1"))
+    api("PUT", "/records/actor", body=actor("a1"))
+
+    api("POST", "/records/actor/batch", body={"contents": [{**actor("a1"), "current_version": 7}]})
+    api("POST", "/records/actor/batch", body={"contents": [actor("a2")]})
+
+    assert api("GET", "/records/actor/item", query={"content_id": "a1"}).headers["ETag"] == '"7"'
+    assert api("GET", "/records/actor/item", query={"content_id": "a2"}).headers["ETag"] == '"1"'
+
+
+EXPIRED = "1970-01-01T00:00:00Z"
+
+
+def test_patch_of_an_expired_item_is_a_404_like_get(api: Api) -> None:
+    api("PUT", "/records/actor", body={**actor("a1"), "expiry": EXPIRED})
+
+    got = api("GET", "/records/actor/item", query={"content_id": "a1"})
+    patched = api(
+        "PATCH",
+        "/records/actor/item",
+        query={"content_id": "a1"},
+        body={"set_commands": {"name": "x"}},
+    )
+
+    assert got.status == 404
+    assert patched.status == 404
+    assert patched.body["error"] == "not_found"
+
+
+def test_delete_of_an_expired_item_is_a_404_like_get(api: Api) -> None:
+    api("PUT", "/records/actor", body={**actor("a1"), "expiry": EXPIRED})
+
+    answer = api("DELETE", "/records/actor/item", query={"content_id": "a1"})
+
+    assert answer.status == 404
+
+
+def test_a_conditional_put_of_an_expired_item_is_a_404_like_get(api: Api) -> None:
+    api("PUT", "/records/actor", body={**actor("a1"), "expiry": EXPIRED})
+
+    answer = api("PUT", "/records/actor", body=actor("a1"), headers={"If-Match": '"1"'})
+
+    assert answer.status == 404

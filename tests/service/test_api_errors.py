@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.service.helpers import Api, actor, review
+from records_service import names
+from tests.service.helpers import Api, actor, client_error, review
 
 
 def _assert_error(answer: object, status: int, error: str) -> dict[str, object]:
@@ -298,3 +301,138 @@ def test_a_batch_get_over_the_limit_is_a_422(api: Api) -> None:
     _assert_error(
         api("POST", "/records/actor/batch-get", body={"keys": keys}), 422, "validation_error"
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"partition_ids": [], "content_ids": ["x"], "item": ' + "[" * 5000 + "]" * 5000 + "}",
+    ],
+)
+def test_json_nested_too_deeply_is_a_400_malformed_json(api: Api, body: str) -> None:
+    answer = api("PUT", "/records/actor", body=body)
+
+    assert answer.status == 400
+    assert answer.body["error"] == "malformed_json"
+
+
+@pytest.mark.parametrize("where", ["item", "id"])
+def test_a_lone_surrogate_is_a_400(api: Api, where: str) -> None:
+    content = actor("a1", name="\ud800") if where == "item" else actor("\ud800")
+
+    answer = api("PUT", "/records/actor", body=json.dumps(content))
+
+    assert answer.status == 400, answer.raw_body
+    assert answer.body["error"] in {"invalid_attribute", "invalid_key"}
+
+
+def test_a_batch_dynamodb_refuses_is_a_400_not_a_500(
+    api: Api, wrap_dynamodb: Callable[..., Any]
+) -> None:
+    def refuse(real: Any, **kwargs: Any) -> Any:
+        raise client_error("ValidationException", "BatchWriteItem", "Item size too large")
+
+    wrap_dynamodb(batch_write_item=refuse)
+
+    answer = api("POST", "/records/actor/batch", body={"contents": [actor("a1")]})
+
+    assert answer.status == 400
+    assert answer.body["error"] == "rejected_by_dynamodb"
+
+
+def test_a_batch_write_dynamodb_keeps_throttling_is_a_503_naming_the_contents_not_written(
+    api: Api, wrap_dynamodb: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
+
+    def leave_stuck(real: Any, RequestItems: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N803
+        ((table, requests),) = RequestItems.items()
+        sent = [r for r in requests if "stuck" not in r["PutRequest"]["Item"][names.SORT_KEY]["S"]]
+        stuck = [r for r in requests if r not in sent]
+        if sent:
+            real.batch_write_item(RequestItems={table: sent}, **kwargs)
+        return {"UnprocessedItems": {table: stuck} if stuck else {}}
+
+    wrap_dynamodb(batch_write_item=leave_stuck)
+
+    answer = api("POST", "/records/actor/batch", body={"contents": [actor("a1"), actor("stuck")]})
+
+    assert answer.status == 503
+    assert answer.body["error"] == "not_written"
+    assert answer.body["detail"]["not_written"] == [{"partition_ids": [], "content_ids": ["stuck"]}]
+    assert answer.headers["Retry-After"] == "1"
+
+
+def test_a_batch_get_dynamodb_keeps_throttling_is_a_503_naming_the_keys_not_read(
+    api: Api, wrap_dynamodb: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
+
+    def never_read(real: Any, RequestItems: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N803
+        return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+    wrap_dynamodb(batch_get_item=never_read)
+
+    answer = api(
+        "POST",
+        "/records/actor/batch-get",
+        body={"keys": [{"partition_ids": [], "content_ids": ["a1"]}]},
+    )
+
+    assert answer.status == 503
+    assert answer.body["error"] == "not_read"
+    assert answer.body["detail"]["not_read"] == [{"partition_ids": [], "content_ids": ["a1"]}]
+    assert "written" not in answer.body["message"]
+
+
+def test_range_ends_of_different_lengths_are_a_400(api: Api) -> None:
+    answer = api("GET", "/records/actor", query={"start": ["a", "b"], "end": ["c"]})
+
+    assert answer.status == 400
+    assert answer.body["error"] == "invalid_range"
+
+
+def _invalid_records(output: str) -> list[float]:
+    for line in output.splitlines():
+        if '"_aws"' in line:
+            return list(json.loads(line).get(names.METRIC_INVALID_RECORDS, []))
+    return []
+
+
+def test_a_refused_batch_counts_each_of_its_contents_as_invalid(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {**actor("a3"), "item": {"id": "a3"}}
+
+    api("POST", "/records/actor/batch", body={"contents": [actor("a1"), actor("a2"), bad]})
+
+    assert _invalid_records(capsys.readouterr().out) == [3.0]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/records/actor/batch-get", {"keys": "nope"}),
+        ("DELETE", "/records/actor/item", None),
+        ("GET", "/records/actor", None),
+    ],
+)
+def test_a_refused_read_or_delete_counts_no_invalid_records(
+    api: Api, capsys: pytest.CaptureFixture[str], method: str, path: str, body: Any
+) -> None:
+    answer = api(method, path, body=body, query={"limit": "0"})
+
+    assert 400 <= answer.status < 500
+    assert _invalid_records(capsys.readouterr().out) == []
+
+
+def test_a_write_to_a_missing_item_counts_no_invalid_record(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = api(
+        "PATCH", "/records/actor/item", query={"content_id": "zz"}, body={"set_commands": {}}
+    )
+
+    assert answer.status == 404
+    assert _invalid_records(capsys.readouterr().out) == []

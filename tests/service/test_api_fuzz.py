@@ -11,26 +11,39 @@ from hypothesis import strategies as st
 
 from tests.service.helpers import Api
 
+
+class Raw(str):
+    """A body sent as it is, not JSON-encoded (JSON no encoder would write)."""
+
+
+# Strings with lone surrogates: valid in JSON ("\ud800"), not encodable as UTF-8.
+SURROGATES = st.sampled_from(["\ud800", "a\udfff", "\udc00b", "x\ud83d"])
+# Integers beyond DynamoDB's 38 significant digits.
+HUGE_INTS = st.integers(min_value=10**38, max_value=10**60) | st.integers(
+    min_value=-(10**60), max_value=-(10**38)
+)
+TEXT = st.text(max_size=20) | SURROGATES
 JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
+    | HUGE_INTS
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
+    | TEXT,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
     max_leaves=12,
 )
-IDS = st.lists(st.text(max_size=12), max_size=3)
+IDS = st.lists(st.text(max_size=12) | SURROGATES, max_size=3)
 CONTENT = st.fixed_dictionaries(
     {"partition_ids": IDS, "content_ids": IDS},
     optional={
         "item": st.fixed_dictionaries(
             {},
             optional={
-                "id": st.text(max_size=8) | JSON,
-                "name": st.text(max_size=8) | JSON,
+                "id": st.text(max_size=8) | SURROGATES | JSON,
+                "name": st.text(max_size=8) | SURROGATES | JSON,
                 "actor_id": st.text(max_size=8),
                 "created": st.sampled_from(["2023-01-01T00:00:00Z", "x", ""]) | JSON,
                 "review": st.text(max_size=8) | JSON,
@@ -38,7 +51,7 @@ CONTENT = st.fixed_dictionaries(
         )
         | JSON,
         "expiry": st.sampled_from(["2999-01-01T00:00:00Z", "1970-01-01", "nope"]) | JSON,
-        "current_version": st.integers() | JSON,
+        "current_version": st.integers() | HUGE_INTS | JSON,
     },
 )
 UPDATE = st.fixed_dictionaries(
@@ -50,7 +63,7 @@ UPDATE = st.fixed_dictionaries(
         "increment_attrs": st.dictionaries(st.sampled_from(["name", "nope"]), JSON),
         "append_attrs": st.dictionaries(st.sampled_from(["name", "review"]), JSON),
         "remove_attrs": st.lists(st.sampled_from(["review", "name", "id", "_timestamp"])),
-        "current_version": st.integers(min_value=-3, max_value=3) | JSON,
+        "current_version": st.integers(min_value=-3, max_value=3) | HUGE_INTS | JSON,
         "expiry": JSON,
     },
 )
@@ -82,9 +95,40 @@ QUERY = st.dictionaries(
     st.lists(QUERY_VALUE, min_size=1, max_size=3),
     max_size=5,
 )
+
+
+def _nested(depth: int, inside: str = "") -> str:
+    return "[" * depth + inside + "]" * depth
+
+
+# Bodies nested deeper than a recursive parser goes (alone, or as an item or a list of ids).
+DEEP = st.integers(min_value=900, max_value=6000).flatmap(
+    lambda depth: st.sampled_from(
+        [
+            Raw(_nested(depth)),
+            Raw('{"partition_ids": [], "content_ids": ["x"], "item": ' + _nested(depth) + "}"),
+            Raw('{"partition_ids": ' + _nested(depth) + ', "content_ids": [], "item": {}}'),
+            Raw('{"contents": [' + _nested(depth) + "]}"),
+            Raw('{"set_commands": {"name": ' + _nested(depth) + "}}"),
+        ]
+    )
+)
+
 REQUESTS = st.one_of(
     st.tuples(
         st.just("PUT"), st.sampled_from(["/records/actor", "/records/review"]), CONTENT | JSON
+    ),
+    st.tuples(
+        st.sampled_from(["PUT", "POST", "PATCH"]),
+        st.sampled_from(
+            [
+                "/records/actor",
+                "/records/review/batch",
+                "/records/actor/batch-get",
+                "/records/actor/item",
+            ]
+        ),
+        DEEP,
     ),
     st.tuples(
         st.just("POST"),
@@ -125,7 +169,7 @@ def test_no_request_gets_a_5xx(
 ) -> None:
     method, path, body = request
     headers = {} if if_match is None else {"If-Match": if_match}
-    raw = None if body is None else json.dumps(body)
+    raw = None if body is None else body if isinstance(body, Raw) else json.dumps(body)
 
     answer = api(method, path, body=raw, query=query, headers=headers)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
+from records_service.topology import LAMBDA_MAX_RESPONSE_BYTES
 from tests.service.helpers import Api, actor, review
 
 DAYS = [f"2023-0{month}-0{day}T12:00:00+00:00" for month in (1, 2, 3) for day in (1, 2)]
@@ -158,3 +162,60 @@ def test_a_filtered_page_is_exactly_limit_long_with_a_cursor_to_continue(reviews
     assert _created(first.body) == DAYS[:5]
     assert _created(rest.body) == DAYS[5:]
     assert rest.body["cursor"] is None
+
+
+def _payload_bytes(raw_body: str) -> int:
+    """What the body weighs in Lambda's response payload (a JSON string inside JSON)."""
+    return len(json.dumps(raw_body))
+
+
+@pytest.fixture
+def big_actors(api: Api) -> Api:
+    """20 actors of about 390 KB each: 7.8 MB in all, more than one Lambda answer can hold."""
+    for i in range(20):
+        content = actor(f"big{i:02d}", review="x" * 390_000)
+        assert api("PUT", "/records/actor", body=content).status == 200
+    return api
+
+
+@pytest.mark.parametrize("service_env", ["moto"], indirect=True)
+def test_a_listing_stops_before_lambdas_response_limit_and_resumes(big_actors: Api) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    answers = 0
+    while True:
+        query = {"limit": "1000", **({"cursor": cursor} if cursor else {})}
+        answer = big_actors("GET", "/records/actor", query=query)
+        answers += 1
+        assert answer.status == 200
+        assert _payload_bytes(answer.raw_body) < LAMBDA_MAX_RESPONSE_BYTES
+        seen.extend(c["content_ids"][0] for c in answer.body["contents"])
+        cursor = answer.body["cursor"]
+        if cursor is None:
+            break
+
+    assert seen == [f"big{i:02d}" for i in range(20)]
+    assert answers >= 2
+
+
+@pytest.mark.parametrize("service_env", ["moto"], indirect=True)
+def test_a_batch_get_stops_before_lambdas_response_limit_and_names_the_keys_left(
+    big_actors: Api,
+) -> None:
+    keys = [{"partition_ids": [], "content_ids": [f"big{i:02d}"]} for i in range(20)]
+    keys.append({"partition_ids": [], "content_ids": ["nobody"]})
+    found: list[str] = []
+    missing: list[Any] = []
+    answers = 0
+    while keys:
+        answer = big_actors("POST", "/records/actor/batch-get", body={"keys": keys})
+        answers += 1
+        assert answer.status == 200
+        assert _payload_bytes(answer.raw_body) < LAMBDA_MAX_RESPONSE_BYTES
+        found.extend(c["content_ids"][0] for c in answer.body["contents"])
+        missing.extend(answer.body["missing"])
+        keys = answer.body["unprocessed"]
+
+    assert sorted(found) == [f"big{i:02d}" for i in range(20)]
+    assert missing == [{"partition_ids": [], "content_ids": ["nobody"]}]
+    assert answers >= 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, cast
 
@@ -15,10 +16,12 @@ from tests.service.helpers import (
     FakeLambdaContext,
     ServiceEnv,
     actor,
+    client_error,
     envelope,
     failed_ids,
     load,
     review,
+    sort_keys_of,
     sqs_event,
     sqs_record,
 )
@@ -252,3 +255,75 @@ def test_emits_records_written_and_invalid_records_metrics(
     assert emf[names.METRIC_RECORDS_WRITTEN] == [2.0]
     assert emf[names.METRIC_INVALID_RECORDS] == [1.0]
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == names.METRICS_NAMESPACE
+
+
+def _refuse_poison(real: Any, RequestItems: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N803
+    """BatchWriteItem as DynamoDB answers a request holding an item it cannot store."""
+    if any("poison" in key for key in sort_keys_of(RequestItems)):
+        raise client_error("ValidationException", "BatchWriteItem", "One or more values invalid")
+    return real.batch_write_item(RequestItems=RequestItems, **kwargs)
+
+
+def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
+    service_env: ServiceEnv,
+    wrap_dynamodb: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
+    wrap_dynamodb(batch_write_item=_refuse_poison)
+    writer = load("batch_writer.handler")
+    event = sqs_event(
+        sqs_record(_submission(actor("a1")), message_id="ok-1"),
+        sqs_record(_submission(actor("a2"), actor("poison")), message_id="poison"),
+        sqs_record(_submission(actor("a3")), message_id="ok-2"),
+    )
+
+    response = writer.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"poison"}
+    assert _stored_actors(writer) == ["a1", "a3"]
+    assert _logged_reason(caplog, "poison").startswith("invalid: DynamoDB refused it")
+    emf = next(
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    )
+    assert emf[names.METRIC_INVALID_RECORDS] == [1.0]
+
+
+def test_a_version_dynamodb_cannot_store_is_refused_when_the_message_is_read(
+    writer: ModuleType,
+) -> None:
+    event = sqs_event(
+        sqs_record(_submission({**actor("a1"), "current_version": 10**40 + 1}), message_id="bad"),
+        sqs_record(_submission(actor("a2")), message_id="ok"),
+    )
+
+    response = writer.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"bad"}
+    assert _stored_actors(writer) == ["a2"]
+
+
+def test_a_body_nested_too_deeply_fails_only_its_message(writer: ModuleType) -> None:
+    event = sqs_event(
+        sqs_record("[" * 5000 + "]" * 5000, message_id="deep"),
+        sqs_record(_submission(actor("a1")), message_id="ok"),
+    )
+
+    response = writer.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"deep"}
+    assert _stored_actors(writer) == ["a1"]
+
+
+def test_a_string_with_a_lone_surrogate_fails_only_its_message(writer: ModuleType) -> None:
+    event = sqs_event(
+        sqs_record(_submission(actor("a1", "\ud800")), message_id="surrogate"),
+        sqs_record(_submission(actor("a2")), message_id="ok"),
+    )
+
+    response = writer.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"surrogate"}
+    assert _stored_actors(writer) == ["a2"]

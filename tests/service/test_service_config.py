@@ -178,12 +178,14 @@ def test_importing_a_handler_does_not_import_boto3(tmp_path: Path) -> None:
         "records_service.sqs_batch",
         "records_service.repositories",
         "records_service.observability",
+        "records_service.putevents",
+        "records_api.paths",
         "records_api.query",
         "records_api.request_body",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:
-    results = doctest.testmod(importlib.import_module(module))
+    results = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
 
     assert results.attempted > 0
     assert results.failed == 0

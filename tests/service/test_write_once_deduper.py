@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from pydantic_dynamo import SyncWriteOnceRepository, UnprocessedItemsError
 from records_service import names
 from records_service.clients import events_client
 from records_service.content_types import content_type
+from records_service.putevents import MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL
 from tests.service.helpers import (
     FakeLambdaContext,
     ServiceEnv,
     actor,
+    client_error,
     envelope,
     failed_ids,
     load,
@@ -22,7 +26,6 @@ from tests.service.helpers import (
     sqs_event,
     sqs_record,
 )
-from write_once_deduper.announcer import MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL
 from write_once_deduper.pending import PENDING
 
 OFFERED = names.DETAIL_TYPE_OFFERED
@@ -276,3 +279,116 @@ def test_emits_written_duplicates_and_invalid_metrics(
     assert f'"{names.METRIC_DUPLICATES_SKIPPED}":[1.0]' in out
     assert f'"{names.METRIC_INVALID_RECORDS}":[1.0]' in out
     assert f'"{names.METRIC_RECORDS_ANNOUNCED}":[1.0]' in out
+
+
+def _load_over(
+    wrap_dynamodb: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, **overrides: Any
+) -> ModuleType:
+    """The deduper handler over a DynamoDB client with ``overrides``; retry sleeps skipped."""
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    wrap_dynamodb(**overrides)
+    return load("write_once_deduper.handler")
+
+
+def _never_read_stuck(real: Any, RequestItems: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N803
+    """BatchGetItem that keeps leaving the keys of 'stuck' contents unprocessed."""
+    ((table, spec),) = RequestItems.items()
+    stuck = [k for k in spec["Keys"] if "stuck" in k[names.SORT_KEY]["S"]]
+    rest = [k for k in spec["Keys"] if k not in stuck]
+    response: dict[str, Any] = {"Responses": {table: []}}
+    if rest:
+        read = real.batch_get_item(RequestItems={table: {**spec, "Keys": rest}}, **kwargs)
+        response["Responses"][table] = read["Responses"].get(table, [])
+    response["UnprocessedKeys"] = {table: {**spec, "Keys": stuck}} if stuck else {}
+    return response
+
+
+def test_when_reading_gives_up_no_content_is_taken_for_a_duplicate(
+    service_env: ServiceEnv,
+    wrap_dynamodb: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = _load_over(wrap_dynamodb, monkeypatch, batch_get_item=_never_read_stuck)
+    event = sqs_event(
+        sqs_record(_offer(actor("new-1")), message_id="new-1"),
+        sqs_record(_offer(actor("stuck")), message_id="stuck"),
+        sqs_record(_offer(actor("new-2")), message_id="new-2"),
+    )
+
+    response = module.handler(event, FakeLambdaContext())
+
+    # Nothing was written, so nothing may be acknowledged: every message comes back.
+    assert failed_ids(response) == {"new-1", "stuck", "new-2"}
+    assert f'"{names.METRIC_DUPLICATES_SKIPPED}":[0.0]' in capsys.readouterr().out
+    redelivered = module.handler(
+        sqs_event(sqs_record(_offer(actor("new-1")), message_id="again")), FakeLambdaContext()
+    )
+    assert redelivered == {"batchItemFailures": []}
+    assert _announced_ids(service_env) == ["new-1"]
+
+
+def _refuse_poison(real: Any, **kwargs: Any) -> Any:
+    """PutItem as DynamoDB answers an item it cannot store."""
+    if "poison" in kwargs["Item"][names.SORT_KEY]["S"]:
+        raise client_error("ValidationException", "PutItem", "One or more values invalid")
+    return real.put_item(**kwargs)
+
+
+def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
+    service_env: ServiceEnv,
+    wrap_dynamodb: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = _load_over(wrap_dynamodb, monkeypatch, put_item=_refuse_poison)
+    event = sqs_event(
+        sqs_record(_offer(actor("a1")), message_id="ok-1"),
+        sqs_record(_offer(actor("poison")), message_id="poison"),
+        sqs_record(_offer(actor("a2")), message_id="ok-2"),
+    )
+
+    response = module.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"poison"}
+    assert _announced_ids(service_env) == ["a1", "a2"]
+    out = capsys.readouterr().out
+    assert f'"{names.METRIC_INVALID_RECORDS}":[1.0]' in out
+    assert f'"{names.METRIC_RECORDS_WRITTEN}":[2.0]' in out
+
+
+def test_announced_versions_follow_the_stored_version(
+    deduper: ModuleType, service_env: ServiceEnv
+) -> None:
+    for name in ("First", "Second", "Third"):
+        deduper.handler(sqs_event(sqs_record(_offer(actor("a1", name)))), FakeLambdaContext())
+
+    versions = [
+        c["current_version"]
+        for event in service_env.announced()
+        for c in event["detail"]["contents"]
+    ]
+
+    assert versions == [1, 2, 3]
+
+
+def test_contents_an_error_does_not_name_are_not_taken_for_duplicates(
+    deduper: ModuleType, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # However write-once reports giving up, only what it says it wrote counts as done.
+    def give_up(self: Any, contents: list[Any]) -> list[Any]:
+        stuck = [c for c in contents if c.content_ids == ["stuck"]]
+        written = [c for c in contents if c.content_ids == ["a1"]]
+        raise UnprocessedItemsError(stuck, 8, "UnprocessedKeys", written=written)
+
+    monkeypatch.setattr(SyncWriteOnceRepository, "write", give_up)
+    event = sqs_event(
+        sqs_record(_offer(actor("a1")), message_id="written"),
+        sqs_record(_offer(actor("stuck")), message_id="stuck"),
+        sqs_record(_offer(actor("a2")), message_id="unknown"),
+    )
+
+    response = deduper.handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == {"stuck", "unknown"}
+    assert _announced_ids(service_env) == ["a1"]

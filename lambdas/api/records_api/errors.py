@@ -7,6 +7,7 @@ types (404). Only a fault of the service itself is a 500, and its body carries n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,7 +29,10 @@ from pydantic_dynamo import (
     UnprocessedItemsError,
     VersionConflictError,
 )
+from pydantic_dynamo.client import error_code
+from pydantic_dynamo.client import error_response as aws_error_response
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
+from records_api.paths import BATCH, ITEM, route_of
 from records_api.schemas import ErrorBody
 from records_service import names
 from records_service.content_types import CONTENT_TYPES, UnknownContentTypeError
@@ -42,20 +46,35 @@ if TYPE_CHECKING:
 
 __all__ = ["ApiError", "error_responses", "register_error_handlers"]
 
-_WRITE_METHODS = frozenset({"PUT", "PATCH"})
+# The routes that write records, as (method, path after the content type).
+_WRITE_ROUTES = frozenset({("PUT", ""), ("POST", BATCH), ("PATCH", ITEM)})
+# The statuses of a write refused for its input (not 404 or 409: the record may be fine).
+_BAD_INPUT = frozenset(
+    {HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNPROCESSABLE_ENTITY}
+)
 # Load, not faults: the caller may retry later (the library already retried with backoff).
 _THROTTLED = RETRYABLE_ERROR_CODES
+# DynamoDB refused the request itself (a value or item it will not store): the caller's input.
+_REFUSED = "ValidationException"
 
 
 class ApiError(Exception):
     """A request the API refuses for a reason of its own (bad query syntax, no such item...)."""
 
-    def __init__(self, status: int, error: str, message: str, detail: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
         self.detail = detail
+        self.headers = headers
 
 
 def error_response(
@@ -82,7 +101,8 @@ _DESCRIPTIONS = {
     409: "Version conflict (optimistic locking)",
     413: "The item exceeds DynamoDB's 400 KB limit",
     422: "The request does not match the schema (path, query, header or body)",
-    503: "DynamoDB throttled the request; retry later",
+    503: "DynamoDB kept throttling; `detail` names the contents not written or the keys not "
+    "read; retry them after `Retry-After`",
 }
 
 
@@ -147,6 +167,21 @@ def _key_ids(content: Any) -> dict[str, Any]:
     }
 
 
+def _refused_records(app: APIGatewayRestResolver) -> int:
+    """How many records a refused request carried: 0 unless it is a write route."""
+    event = app.current_event
+    route = route_of(event.path)
+    if route is None or (event.http_method, route[1]) not in _WRITE_ROUTES:
+        return 0
+    if route[1] != BATCH:
+        return 1
+    try:  # a refused batch writes none of its contents
+        contents = json.loads(event.body or "").get("contents")
+    except (ValueError, AttributeError, RecursionError):
+        return 1
+    return len(contents) if isinstance(contents, list) and contents else 1
+
+
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=Callable[..., Response[dict[str, Any]]])
 
 
@@ -165,19 +200,31 @@ def _on(
 def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
     """Install the exception handlers and the not-found handler on ``app``.
 
-    A write refused for bad input counts one ``InvalidRecords`` metric.
+    A write refused for its input (400, 413, 422) counts ``InvalidRecords``: one per record it
+    carried (every content of a refused batch).
     """
 
     def refused(response: Response[dict[str, Any]]) -> Response[dict[str, Any]]:
-        event = app.current_event
-        is_write = event.http_method in _WRITE_METHODS or event.path.endswith("/batch")
-        if is_write and 400 <= response.status_code < 500:
-            metrics.add_metric(name=names.METRIC_INVALID_RECORDS, unit="Count", value=1)
+        if response.status_code in _BAD_INPUT:
+            count = _refused_records(app)
+            if count:
+                metrics.add_metric(name=names.METRIC_INVALID_RECORDS, unit="Count", value=count)
         return response
 
     @_on(app, ApiError)
     def _api_error(exc: ApiError) -> Response[dict[str, Any]]:
-        return refused(error_response(exc.status, exc.error, exc.message, exc.detail))
+        return refused(error_response(exc.status, exc.error, exc.message, exc.detail, exc.headers))
+
+    @_on(app, RecursionError)
+    def _too_deep(exc: RecursionError) -> Response[dict[str, Any]]:
+        # json.loads (and validation) recurse once per nesting level.
+        return refused(
+            error_response(
+                HTTPStatus.BAD_REQUEST,
+                "malformed_json",
+                "the request body is nested too deeply to read",
+            )
+        )
 
     @_on(app, RequestValidationError)
     def _request_validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
@@ -243,6 +290,16 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
 
     @_on(app, UnprocessedItemsError)
     def _unprocessed(exc: UnprocessedItemsError) -> Response[dict[str, Any]]:
+        # A batch get answers its own 503 when throttled (operations.batch_get): what reaches
+        # here is a batch write, or a batch get DynamoDB refused or failed.
+        if exc.code == _REFUSED:
+            return refused(
+                error_response(
+                    HTTPStatus.BAD_REQUEST,
+                    "rejected_by_dynamodb",
+                    f"DynamoDB refused the batch: {exc}",
+                )
+            )
         if exc.code is not None and exc.code not in _THROTTLED:
             # Not load but a fault (a missing table, a denied action): not the caller's to retry.
             logger.exception("batch write failed", extra={"code": exc.code})
@@ -269,10 +326,10 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
     @_on(app, NotFoundError)
     def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:
         event = app.current_event
-        parts = event.path.strip("/").split("/")
-        if len(parts) >= 2 and parts[0] == "records" and parts[1] not in CONTENT_TYPES:
+        route = route_of(event.path)
+        if route is not None and route[0] not in CONTENT_TYPES:
             unknown: Response[dict[str, Any]] = _unknown_type(
-                UnknownContentTypeError(parts[1], sorted(CONTENT_TYPES))
+                UnknownContentTypeError(route[0], sorted(CONTENT_TYPES))
             )
             return unknown
         return error_response(
@@ -289,11 +346,9 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
 
     @_on(app, Exception)
     def _unexpected(exc: Exception) -> Response[dict[str, Any]]:
-        # botocore is not imported at start (cold start); recognise its ClientError by shape.
-        aws_error = getattr(exc, "response", None)
-        code = aws_error.get("Error", {}).get("Code", "") if isinstance(aws_error, dict) else ""
-        if code == "ValidationException":
-            message = aws_error["Error"].get("Message", "") if aws_error else ""
+        code = error_code(exc)
+        if code == _REFUSED:
+            message = str(aws_error_response(exc)["Error"].get("Message", ""))
             return refused(error_response(HTTPStatus.BAD_REQUEST, "rejected_by_dynamodb", message))
         if code in _THROTTLED:
             return error_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
-from pydantic_dynamo import BatchResponse, PartitionedContent
+from pydantic_dynamo import BatchResponse, PartitionedContent, UnprocessedItemsError
+from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
 from records_api.errors import ApiError
 from records_api.query import parse_filters, parse_version, sort_ascending
 from records_api.schemas import (
@@ -23,6 +25,7 @@ from records_api.schemas import (
     UpdateIn,
 )
 from records_service import names
+from records_service.topology import LAMBDA_MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
@@ -31,13 +34,30 @@ if TYPE_CHECKING:
     from records_service.content_types import ContentType
     from records_service.repositories import Repositories
 
-__all__ = ["MAX_PAGES_PER_REQUEST", "ContentOperations"]
+__all__ = ["MAX_CONTENT_BYTES", "MAX_PAGES_PER_REQUEST", "ContentOperations", "answer_bytes"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Answer a listing after this many DynamoDB pages even when the page is not full
 # (sparse filter matches), with the cursor reached: one request stays inside its timeout.
 MAX_PAGES_PER_REQUEST = 10
+
+# The contents of one answer stay under this (as they travel in Lambda's response), leaving
+# room for the rest of the answer within Lambda's 6 MB: a listing stops early with its cursor,
+# a batch get reports the keys it did not read.
+MAX_CONTENT_BYTES = LAMBDA_MAX_RESPONSE_BYTES - 1024 * 1024
+
+Ids = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def answer_bytes(content: PartitionedContent[Any]) -> int:
+    """The bytes ``content`` takes in Lambda's response payload.
+
+    The API serializes the body as compact ASCII JSON, and Lambda's proxy response carries that
+    body as a JSON string, which escapes every quote and backslash once more.
+    """
+    body = json.dumps(content.model_dump(mode="json"), separators=(",", ":"))
+    return len(body) + body.count('"') + body.count("\\")
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -77,11 +97,37 @@ class ContentOperations(Generic[ModelT]):
     def _written(self, count: int) -> None:
         self._metrics.add_metric(name=names.METRIC_RECORDS_WRITTEN, unit="Count", value=count)
 
-    def put(self, content: ContentIn[ModelT]) -> Response[Any]:
-        """Store one content (replacing what is stored at its key) and answer it."""
-        self.repo.put(content)
+    def put(self, content: ContentIn[ModelT], if_match: str | None) -> Response[Any]:
+        """Store one content (replacing what is stored at its key) and answer it.
+
+        The stored version is one more than the one it replaces (1 for a new item), never the
+        body's: ``If-Match`` or ``current_version`` in the body make the put conditional on
+        the stored version instead (``If-Match: *``: on there being an item at all).
+        """
+        body_version = (
+            content.current_version if "current_version" in content.model_fields_set else None
+        )
+        expected = parse_version(if_match, body_version)
+        if if_match is not None and expected is None:
+            # "If-Match: *": on there being an (unexpired) item, whatever version it holds.
+            expected = self._stored_version(content.partition_ids, content.content_ids)
+        # With a version, the library's condition is atomic: the stored, unexpired item must
+        # hold it (VersionConflictError / ItemNotFoundError otherwise).
+        saved = self.repo.save(content, expected_version=expected)
         self._written(1)
-        return _content_response(content)
+        return _content_response(saved)
+
+    def _stored_version(self, partition_ids: list[str], content_ids: list[str]) -> int:
+        """The version stored at a key; a 404 when nothing (unexpired) is stored there."""
+        stored = self.repo.get(partition_ids, content_ids).content
+        if stored is None:
+            raise ApiError(
+                HTTPStatus.NOT_FOUND,
+                "not_found",
+                "no such item",
+                {"partition_ids": partition_ids, "content_ids": content_ids},
+            )
+        return stored.current_version
 
     def put_batch(self, batch: BatchIn[ModelT]) -> BatchWriteResult:
         """Store several contents with BatchWriteItem."""
@@ -102,16 +148,46 @@ class ContentOperations(Generic[ModelT]):
         return _content_response(content)
 
     def batch_get(self, request: KeysIn) -> BatchGetResult[ModelT]:
-        """The contents at several keys, and which keys hold nothing."""
-        wanted: dict[tuple[tuple[str, ...], tuple[str, ...]], Key] = {}
+        """The contents at several keys, which keys hold nothing, and which were not read.
+
+        Reading stops once the contents found fill an answer (``MAX_CONTENT_BYTES``); the keys
+        not read then are answered as ``unprocessed``, to ask for again.
+        """
+        wanted: dict[Ids, Key] = {}
         for key in request.keys:  # BatchGetItem refuses duplicate keys
             wanted.setdefault((tuple(key.partition_ids), tuple(key.content_ids)), key)
         found: list[PartitionedContent[ModelT]] = []
-        for response in self.repo.get_batch([(list(p), list(c)) for p, c in wanted]):
-            found.extend(response.contents)
+        used = 0
+        full = False
+        try:
+            for response in self.repo.get_batch([(list(p), list(c)) for p, c in wanted]):
+                for content in response.contents:
+                    size = answer_bytes(content)
+                    if found and used + size > MAX_CONTENT_BYTES:
+                        full = True
+                        break
+                    found.append(content)
+                    used += size
+                if full:
+                    break
+        except UnprocessedItemsError as error:
+            if error.code is not None and error.code not in RETRYABLE_ERROR_CODES:
+                raise  # refused or a fault: the error handlers answer 400 or 500
+            # items are the (partition_ids, content_ids) the library could not read.
+            not_read = [Key(partition_ids=list(p), content_ids=list(c)) for p, c in error.items]
+            raise ApiError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "not_read",
+                f"{len(not_read)} key(s) were not read after retries (DynamoDB is throttling); "
+                "ask for them again",
+                {"not_read": [k.model_dump() for k in not_read]},
+                headers={"Retry-After": "1"},
+            ) from error
         seen = {(tuple(c.partition_ids), tuple(c.content_ids)) for c in found}
-        missing = [key for ids, key in wanted.items() if ids not in seen]
-        return BatchGetResult[ModelT](contents=found, missing=missing)
+        left = [key for ids, key in wanted.items() if ids not in seen]
+        if full:  # the keys not in this answer may hold contents: not known to be missing
+            return BatchGetResult[ModelT](contents=found, missing=[], unprocessed=left)
+        return BatchGetResult[ModelT](contents=found, missing=left, unprocessed=[])
 
     def list_page(
         self,
@@ -131,6 +207,12 @@ class ContentOperations(Generic[ModelT]):
                 "invalid_range",
                 "give both start and end (a range), or neither",
             )
+        if start is not None and end is not None and len(start) != len(end):
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_range",
+                f"start has {len(start)} id(s) and end {len(end)}: give as many of each",
+            )
         if start is not None and prefix is not None:
             raise ApiError(
                 HTTPStatus.BAD_REQUEST,
@@ -147,7 +229,7 @@ class ContentOperations(Generic[ModelT]):
             pages = self.repo.list_between(_ids(partition_id), start, end, **options)
         else:
             pages = self.repo.list(_ids(partition_id), prefix, **options)
-        return _one_page(pages, limit)
+        return _one_page(pages, limit, cursor)
 
     def update(
         self,
@@ -160,6 +242,8 @@ class ContentOperations(Generic[ModelT]):
         version = parse_version(if_match, command.current_version)
         if version != command.current_version:
             command = command.model_copy(update={"current_version": version})
+        # An expired item reads as absent (GET answers 404): the library's condition refuses it
+        # atomically (ItemNotFoundError, a 404).
         content = self.repo.update(
             _ids(partition_id), _ids(content_id), command, require_exists=True
         )
@@ -171,17 +255,31 @@ class ContentOperations(Generic[ModelT]):
     ) -> Response[str]:
         """Delete one item (204, empty body), or 404 when nothing is stored there."""
         version = parse_version(if_match)
+        # An expired item reads as absent (see update): the library reports it as not deleted.
         if not self.repo.delete_item(_ids(partition_id), _ids(content_id), current_version=version):
             raise ApiError(HTTPStatus.NOT_FOUND, "not_found", "no such item")
         return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
-def _one_page(pages: Iterator[BatchResponse[ModelT]], limit: int) -> Page[ModelT]:
+def _one_page(
+    pages: Iterator[BatchResponse[ModelT]], limit: int, cursor: str | None
+) -> Page[ModelT]:
+    """Gather DynamoDB pages into one answer, within ``limit`` and ``MAX_CONTENT_BYTES``.
+
+    A page that would take the answer over its size is left for the next request: the answer
+    ends with the cursor that leads to it (a first page is always answered, whatever its size).
+    """
     contents: list[PartitionedContent[ModelT]] = []
-    cursor: str | None = None
+    used = 0
+    next_cursor: str | None = None
     for count, page in enumerate(pages, start=1):
+        size = sum(answer_bytes(content) for content in page.contents)
+        if contents and used + size > MAX_CONTENT_BYTES:
+            next_cursor = cursor  # the one that leads to this page
+            break
         contents.extend(page.contents)
-        cursor = page.cursor
+        used += size
+        next_cursor = cursor = page.cursor
         if cursor is None or len(contents) >= limit or count >= MAX_PAGES_PER_REQUEST:
             break
-    return Page[ModelT](contents=contents, cursor=cursor)
+    return Page[ModelT](contents=contents, cursor=next_cursor)

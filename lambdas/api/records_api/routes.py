@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from records_api.errors import error_responses
 from records_api.operations import ContentOperations
+from records_api.paths import BATCH, BATCH_GET, ITEM, content_path
 from records_api.query import FILTER_SYNTAX, IF_MATCH_PATTERN
 from records_api.schemas import (
     BatchGetResult,
@@ -73,13 +74,13 @@ def _with_types(func: Callable[..., Any], returns: Any, **params: Any) -> Callab
 def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[Any]) -> None:
     """Add the routes of one content type (``ops.content_type``) to ``app``."""
     ct = ops.content_type
-    base = f"/records/{ct.name}"
+    base = content_path(ct.name)
     tags = [ct.name]
     stored = Response[ct.content_model]  # type: ignore[name-defined]
     content_in = ContentIn[ct.model]  # type: ignore[name-defined]
 
-    def put_content(content: Any) -> Any:
-        return ops.put(content)
+    def put_content(content: Any, if_match: Any = None) -> Any:
+        return ops.put(content, if_match)
 
     def put_batch(batch: Any) -> Any:
         return ops.put_batch(batch)
@@ -115,19 +116,25 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     app.put(
         base,
         summary=f"Store one {ct.name}",
-        description="Replaces whatever is stored at the content's key. Answers the stored "
-        "content; its ETag is the stored version.",
+        description="Replaces whatever is stored at the content's key. The stored version is "
+        "one more than the version it replaces (1 for a new item), whatever the body says. "
+        'Send `If-Match: "<version>"` (the ETag) or `current_version` in the body to replace '
+        "only that version (`If-Match: *`: only an existing item). Answers the stored content; "
+        "its ETag is the stored version.",
         operation_id=f"put_{ct.name}",
         tags=tags,
         responses={
             200: {"description": "The stored content"},
-            **error_responses(400, 413, 422),
+            **error_responses(400, 404, 409, 413, 422),
         },
-    )(_with_types(put_content, stored, content=Annotated[content_in, Body()]))
+    )(_with_types(put_content, stored, content=Annotated[content_in, Body()], if_match=IfMatch))
 
     app.post(
-        f"{base}/batch",
+        content_path(ct.name, BATCH),
         summary=f"Store several {ct.name} contents (BatchWriteItem)",
+        description="Replaces whatever is stored at each content's key, as given: each stored "
+        "version is the content's `current_version` (default 1), not one more than before. "
+        "Use the single put for versions that never go backwards.",
         operation_id=f"put_{ct.name}_batch",
         tags=tags,
         responses={
@@ -143,7 +150,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     )
 
     app.get(
-        f"{base}/item",
+        content_path(ct.name, ITEM),
         summary=f"Get one {ct.name}",
         operation_id=f"get_{ct.name}",
         tags=tags,
@@ -151,13 +158,16 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     )(_with_types(get_item, stored, **ids_query))
 
     app.post(
-        f"{base}/batch-get",
+        content_path(ct.name, BATCH_GET),
         summary=f"Get several {ct.name} contents (BatchGetItem)",
         operation_id=f"get_{ct.name}_batch",
         tags=tags,
         responses={
-            200: {"description": "The contents found and the keys missing"},
-            **error_responses(400, 422),
+            200: {
+                "description": "The contents found, the keys missing, and the keys not read "
+                "because the answer was full (ask for those again)"
+            },
+            **error_responses(400, 422, 503),
         },
     )(
         _with_types(
@@ -201,7 +211,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     )
 
     app.patch(
-        f"{base}/item",
+        content_path(ct.name, ITEM),
         summary=f"Update one {ct.name} (partial, optimistic locking)",
         description='The body is an UpdateCommand. Send `If-Match: "<version>"` (the ETag) '
         "or `current_version` in the body to update only that version. Answers the new "
@@ -223,7 +233,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     )
 
     app.delete(
-        f"{base}/item",
+        content_path(ct.name, ITEM),
         summary=f"Delete one {ct.name}",
         operation_id=f"delete_{ct.name}",
         tags=tags,

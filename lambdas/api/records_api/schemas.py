@@ -37,7 +37,11 @@ MAX_BATCH_KEYS = 100
 
 
 class ContentIn(PartitionedContent[ModelT], Generic[ModelT]):
-    """A content to store: ``partition_ids``, ``content_ids``, ``item`` and optional ``expiry``."""
+    """A content to store: ``partition_ids``, ``content_ids``, ``item`` and optional ``expiry``.
+
+    ``current_version`` is optional: on a single put it is the version the stored item must
+    hold (optimistic locking); in a batch it is the version stored (default 1).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -74,10 +78,15 @@ class KeysIn(BaseModel):
 
 
 class BatchGetResult(BaseModel, Generic[ModelT]):
-    """The contents found, and the requested keys that hold nothing."""
+    """The contents found, the requested keys that hold nothing, and the keys not read.
+
+    ``unprocessed`` is not empty when the contents found filled an answer (Lambda answers at
+    most 6 MB): ask for those keys again.
+    """
 
     contents: list[PartitionedContent[ModelT]]
     missing: list[Key]
+    unprocessed: list[Key] = Field(default_factory=list)
 
 
 class Page(BaseModel, Generic[ModelT]):

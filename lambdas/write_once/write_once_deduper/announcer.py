@@ -4,28 +4,36 @@ Each event's detail has the ingestion shape, so a consumer reads it like a submi
 
     {"content_type": "actor", "contents": [<PartitionedContent JSON>, ...]}
 
-Contents are packed into as few events as PutEvents allows: an entry and a call both stay under
-256 KB and a call carries at most 10 entries. A single content too large for an event on its own
+Contents are packed into as few events as PutEvents allows (``records_service.putevents``, the
+packer and sender the local feed uses too). A single content too large for an event on its own
 (DynamoDB items reach 400 KB) is announced by key and version instead, under ``references``
 (``{"partition_ids", "content_ids", "current_version"}``); fetch it from the API.
 
-Entries that fail (an exception, or ``FailedEntryCount`` with a per-entry ``ErrorCode``) are
-sent again, alone, with capped exponential backoff and full jitter, until they succeed, the
-attempts run out, or the invocation's time does. What still fails is handed back to the caller,
-which must keep it (see ``pending``), never drop it.
+Entries that fail (a call that raises, or ``FailedEntryCount`` with a per-entry ``ErrorCode``)
+are sent again, alone, with capped exponential backoff and full jitter, until they succeed, the
+attempts run out, or the invocation's time does; codes another try cannot fix are not retried.
+What still fails is handed back to the caller, which must keep it (see ``pending``), never drop
+it.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import time
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic_dynamo import PartitionedContent
 from records_service import names
+from records_service.putevents import (
+    ContentTooLargeError,
+    EntryPacker,
+    PackedEntry,
+    build_entry,
+    send,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -34,110 +42,65 @@ if TYPE_CHECKING:
 
     from records_service.content_types import ContentType
 
-__all__ = [
-    "MAX_CALL_BYTES",
-    "MAX_ENTRIES_PER_CALL",
-    "Announcement",
-    "Publisher",
-    "build_announcements",
-]
+__all__ = ["Announcement", "Publisher", "build_announcements"]
 
-MAX_ENTRIES_PER_CALL = 10
-MAX_CALL_BYTES = 256 * 1024
-# Room for what AWS may count beyond Source + DetailType + Detail (Time, Resources).
-_SIZE_MARGIN = 512
+Content = PartitionedContent[Any]
 
 
 @dataclass(frozen=True)
 class Announcement:
-    """One PutEvents entry and the contents it announces."""
+    """One PutEvents entry and the contents (of one content type) it announces."""
 
     content_type: ContentType[Any]
-    contents: tuple[PartitionedContent[Any], ...]
-    entry: PutEventsRequestEntryTypeDef
-    size: int
+    packed: PackedEntry[Content]
+
+    @property
+    def contents(self) -> tuple[Content, ...]:
+        """The contents announced."""
+        return tuple(self.packed.tags)
+
+    @property
+    def entry(self) -> PutEventsRequestEntryTypeDef:
+        """The PutEvents entry."""
+        return self.packed.entry
+
+    @property
+    def size(self) -> int:
+        """The entry's size as PutEvents counts it."""
+        return self.packed.size
 
 
-def _entry_size(detail: str) -> int:
-    return (
-        len(names.EVENT_SOURCE.encode())
-        + len(names.DETAIL_TYPE_WRITTEN.encode())
-        + len(detail.encode())
-        + _SIZE_MARGIN
-    )
-
-
-def _announcement(
-    ct: ContentType[Any],
-    contents: Sequence[PartitionedContent[Any]],
-    parts: Sequence[str],
-    bus_name: str,
-    *,
-    by_reference: bool = False,
-) -> Announcement:
-    name = json.dumps(ct.name)
-    listed = "" if by_reference else ",".join(parts)
-    detail = f'{{"content_type":{name},"contents":[{listed}]'
-    if by_reference:
-        references = [
-            {
-                "partition_ids": c.partition_ids,
-                "content_ids": c.content_ids,
-                "current_version": c.current_version,
-            }
-            for c in contents
-        ]
-        detail += f',"references":{json.dumps(references, separators=(",", ":"))}'
-    detail += "}"
-    entry: PutEventsRequestEntryTypeDef = {
-        "Source": names.EVENT_SOURCE,
-        "DetailType": names.DETAIL_TYPE_WRITTEN,
-        "Detail": detail,
-        "EventBusName": bus_name,
+def _by_reference(ct: ContentType[Any], content: Content, bus_name: str) -> Announcement:
+    reference = {
+        "partition_ids": content.partition_ids,
+        "content_ids": content.content_ids,
+        "current_version": content.current_version,
     }
-    return Announcement(ct, tuple(contents), entry, _entry_size(detail))
+    detail = json.dumps(
+        {"content_type": ct.name, "contents": [], "references": [reference]},
+        separators=(",", ":"),
+    )
+    entry = build_entry(names.EVENT_SOURCE, names.DETAIL_TYPE_WRITTEN, bus_name, detail)
+    return Announcement(ct, PackedEntry.of(entry, [content]))
 
 
 def build_announcements(
-    ct: ContentType[Any], contents: Sequence[PartitionedContent[Any]], bus_name: str
+    ct: ContentType[Any], contents: Sequence[Content], bus_name: str
 ) -> list[Announcement]:
     """Pack ``contents`` into as few ``RecordsWritten`` entries as the size limit allows."""
-    empty = _entry_size(f'{{"content_type":{json.dumps(ct.name)},"contents":[]}}')
-    budget = MAX_CALL_BYTES - empty
+    packer: EntryPacker[Content] = EntryPacker(
+        ct.name, names.DETAIL_TYPE_WRITTEN, names.EVENT_SOURCE, bus_name, sys.maxsize
+    )
     announcements: list[Announcement] = []
-    group: list[PartitionedContent[Any]] = []
-    parts: list[str] = []
-    used = 0
     for content in contents:
-        part = content.model_dump_json()
-        size = len(part.encode()) + 1  # the comma
-        if size > budget:
-            announcements.append(_announcement(ct, [content], [], bus_name, by_reference=True))
+        try:
+            packed = packer.add(content, content.model_dump_json())
+        except ContentTooLargeError:
+            announcements.append(_by_reference(ct, content, bus_name))
             continue
-        if used + size > budget:
-            announcements.append(_announcement(ct, group, parts, bus_name))
-            group, parts, used = [], [], 0
-        group.append(content)
-        parts.append(part)
-        used += size
-    if group:
-        announcements.append(_announcement(ct, group, parts, bus_name))
+        announcements.extend(Announcement(ct, p) for p in packed)
+    announcements.extend(Announcement(ct, p) for p in packer.flush())
     return announcements
-
-
-def _calls(announcements: Sequence[Announcement]) -> Iterator[list[Announcement]]:
-    call: list[Announcement] = []
-    used = 0
-    for announcement in announcements:
-        if call and (
-            len(call) == MAX_ENTRIES_PER_CALL or used + announcement.size > MAX_CALL_BYTES
-        ):
-            yield call
-            call, used = [], 0
-        call.append(announcement)
-        used += announcement.size
-    if call:
-        yield call
 
 
 class Publisher:
@@ -172,37 +135,30 @@ class Publisher:
         """Send every announcement; the ones still failing after the retries.
 
         ``time_left`` (seconds) stops the retries early so the caller keeps time to save what
-        failed.
+        failed. Never raises: whatever goes wrong, the announcements not known to be sent are
+        handed back.
         """
-        pending = list(announcements)
-        attempt = 0
-        while pending:
-            attempt += 1
-            failed = [a for call in _calls(pending) for a in self._send(call)]
-            if not failed:
-                return []
-            delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * self._jitter()
-            out_of_time = time_left is not None and time_left() < delay + 5.0
-            if attempt >= self.max_attempts or out_of_time:
-                return failed
-            (self._sleep or time.sleep)(delay)
-            pending = failed
-        return []
-
-    def _send(self, call: list[Announcement]) -> list[Announcement]:
-        try:
-            response = self._client().put_events(Entries=[a.entry for a in call])
-        except Exception as error:
-            self._logger.warning("PutEvents call failed", extra={"error": str(error)})
-            return call
-        if not response.get("FailedEntryCount"):
+        if not announcements:
             return []
-        failed = []
-        for announcement, result in zip(call, response["Entries"], strict=True):
-            if result.get("ErrorCode"):
-                self._logger.warning(
-                    "PutEvents entry failed",
-                    extra={"code": result["ErrorCode"], "reason": result.get("ErrorMessage")},
-                )
-                failed.append(announcement)
-        return failed
+        try:
+            result = send(
+                self._client(),
+                [a.packed for a in announcements],
+                max_attempts=self.max_attempts,
+                base_delay=self.base_delay,
+                max_delay=self.max_delay,
+                sleep=self._sleep,
+                jitter=self._jitter,
+                time_left=time_left,
+                raise_call_errors=False,
+            )
+        except Exception:
+            self._logger.exception("PutEvents failed; every announcement is kept for later")
+            return list(announcements)
+        for failed in result.failed:
+            self._logger.warning(
+                "PutEvents entry failed",
+                extra={"code": failed.code, "reason": failed.message},
+            )
+        failed_entries = {id(f.entry) for f in result.failed}
+        return [a for a in announcements if id(a.packed) in failed_entries]

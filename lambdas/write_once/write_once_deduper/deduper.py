@@ -1,9 +1,9 @@
 """Write-once a whole SQS batch and announce exactly what was written.
 
 For each content type in the batch, ``SyncWriteOnceRepository.write`` writes the new or changed
-contents and returns exactly those (the rest are duplicates of what is stored). The written
-contents, plus any duplicates still marked as never announced (see ``pending``), are announced
-as ``RecordsWritten`` events.
+contents and returns exactly those, with the version stored (when it succeeds, the rest are
+duplicates of what is stored). The written contents, plus any duplicates still marked as never
+announced (see ``pending``), are announced as ``RecordsWritten`` events.
 
 Delivery guarantee, and its limits
 ----------------------------------
@@ -15,7 +15,16 @@ Delivery guarantee, and its limits
   timeout or crash), the announcement is lost; if it dies after announcing a marked content but
   before removing the marker, the content may be announced twice. Closing them would need the
   write and the marker in one transaction inside write-once, which the library does not offer.
-  Consumers should be idempotent on (content key, ``current_version``).
+
+So consumers must tolerate repeats. Write-once stores a changed content with the stored version
+plus one, and announces that version: (content key, ``current_version``) identifies an announced
+content as long as the key is written only by write-once, PUT and PATCH. Batch put and the batch
+writer store the version they are given (it can go back to 1); for keys also written that way,
+consumers should deduplicate on the content itself (docs/api.md, "Versions").
+
+When write-once gives up (``UnprocessedItemsError``), only ``error.written`` were written (they
+are announced); nothing else is taken for a duplicate, since that depends on where it gave up:
+every message holding another content fails and its redelivery sorts it out.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from pydantic_dynamo import (
     SyncWriteOnceRepository,
     UnprocessedItemsError,
 )
+from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
 from write_once_deduper.announcer import Announcement, Publisher, build_announcements
 
 if TYPE_CHECKING:
@@ -43,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["DedupeTally", "Deduper"]
 
 Key = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+# The AWS error code of a request DynamoDB refuses as malformed (a value it cannot store...).
+_REFUSED = "ValidationException"
 
 
 def _key(ct: ContentType[Any], content: PartitionedContent[Any]) -> Key:
@@ -119,33 +132,61 @@ class Deduper:
     ) -> tuple[list[PartitionedContent[Any]], list[PartitionedContent[Any]]]:
         """Write-once one content type's messages: (written, marked duplicates)."""
         contents = [c for m in messages for c in m.submission.contents]
-        not_written: set[Key] = set()
         try:
             written = self._writer(ct).write(contents)
         except UnprocessedItemsError as error:
-            # Gave up on some after its retries; error.written were written (and must be
-            # announced), error.items were not (their messages are retried).
-            written = list(error.written)
-            not_written = {_key(ct, c) for c in error.items}
-            for message in messages:
-                if any(_key(ct, c) in not_written for c in message.submission.contents):
-                    batch.fail(message.message_id, f"not written: {error}")
+            return self._partly_written(ct, messages, error, batch, tally)
         except Exception as error:
-            # Refused before anything was written (a bad content, or a failed read):
-            # isolate the culprit message by message.
+            # Refused before anything was sent (a content the library cannot store), or a
+            # failure that is not DynamoDB's: isolate the culprit message by message.
             if len(messages) > 1:
                 return self._write_each(ct, messages, batch, tally)
-            self._refuse(messages[0], error, batch, tally)
+            invalid = isinstance(error, PydanticDynamoError)
+            tally.invalid += int(invalid)
+            self._refuse(messages[0], str(error), invalid, batch)
             return [], []
+        # Only a call that succeeded tells duplicates apart: every content it did not write is
+        # stored already, unchanged.
         written_keys = {_key(ct, c) for c in written}
-        duplicates = [
-            c
-            for c in contents
-            if _key(ct, c) not in written_keys and _key(ct, c) not in not_written
-        ]
+        duplicates = [c for c in contents if _key(ct, c) not in written_keys]
         tally.written += len(written)
         tally.duplicates += len(duplicates)
         return written, self._marked(ct, messages, duplicates, batch)
+
+    def _partly_written(
+        self,
+        ct: ContentType[Any],
+        messages: Sequence[Message],
+        error: UnprocessedItemsError,
+        batch: SqsBatch,
+        tally: DedupeTally,
+    ) -> tuple[list[PartitionedContent[Any]], list[PartitionedContent[Any]]]:
+        """Write-once gave up: only ``error.written`` were written, and must be announced.
+
+        Nothing else is known for sure: ``error.items`` were not written, and whether the
+        others are unchanged duplicates depends on where it gave up (reading what is stored,
+        or writing). Duplicates are never inferred here: every message holding a content not
+        in ``error.written`` fails, and its redelivery sorts it out (write-once is idempotent,
+        and a content written now is then a duplicate, not announced twice).
+        """
+        written = list(error.written)
+        written_keys = {_key(ct, c) for c in written}
+        unsure = [
+            m
+            for m in messages
+            if any(_key(ct, c) not in written_keys for c in m.submission.contents)
+        ]
+        tally.written += len(written)
+        if error.code is not None and error.code not in RETRYABLE_ERROR_CODES and len(unsure) > 1:
+            # DynamoDB refused a request (a content it cannot store, or a fault): find the
+            # message holding the culprit, one message at a time.
+            more_written, marked = self._write_each(ct, unsure, batch, tally)
+            return [*written, *more_written], marked
+        refused = error.code == _REFUSED
+        tally.invalid += len(unsure) if refused else 0
+        for message in unsure:
+            self._refuse(message, f"not written: {error}", refused, batch)
+        return written, []
 
     def _write_each(
         self,
@@ -162,17 +203,14 @@ class Deduper:
             marked.extend(one_marked)
         return written, marked
 
-    def _refuse(
-        self, message: Message, error: Exception, batch: SqsBatch, tally: DedupeTally
-    ) -> None:
-        response = getattr(error, "response", None)
-        aws_code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-        if isinstance(error, PydanticDynamoError) or aws_code == "ValidationException":
-            tally.invalid += 1
-            batch.fail(message.message_id, f"invalid: {error}")
-        else:
-            self._logger.exception("write-once failed", extra={"message_id": message.message_id})
-            batch.fail(message.message_id, f"write-once failed: {error}")
+    def _refuse(self, message: Message, reason: str, invalid: bool, batch: SqsBatch) -> None:
+        if invalid:
+            batch.fail(message.message_id, f"invalid: {reason}")
+            return
+        self._logger.error(
+            "write-once failed", extra={"message_id": message.message_id, "reason": reason}
+        )
+        batch.fail(message.message_id, f"write-once failed: {reason}")
 
     def _marked(
         self,
