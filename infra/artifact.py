@@ -86,6 +86,10 @@ report["module_files"] = {
     name: getattr(sys.modules[name], "__file__", None)
     for name in spec["report_modules"] if name in sys.modules
 }
+# Every file a module was loaded from (the layer build compiles exactly the layer's share of it).
+report["loaded_files"] = sorted(
+    {f for f in (getattr(m, "__file__", None) for m in list(sys.modules.values())) if f}
+)
 with open(spec["report_path"], "w") as out:
     json.dump(report, out, default=str)
 """
@@ -133,6 +137,7 @@ class Invocation:
     import_seconds: float | None
     error: str | None
     module_files: Mapping[str, str | None]
+    loaded_files: tuple[str, ...]  # the file of every module in sys.modules at the end
     calls: tuple[str, ...]  # AWS API calls as "service:Operation", when recorded
     stdout: str
     stderr: str
@@ -362,6 +367,7 @@ def invoke(
         import_seconds=report.get("import_seconds"),
         error=report.get("error"),
         module_files=report.get("module_files", {}),
+        loaded_files=tuple(report.get("loaded_files", [])),
         calls=tuple(report.get("calls", [])),
         stdout=completed.stdout,
         stderr=completed.stderr,

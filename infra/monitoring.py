@@ -1,10 +1,12 @@
-"""Alarms: a message in any dead-letter queue, an error in any function, sent to one topic."""
+"""Alarms, all sent to one topic: a message in any dead-letter queue, an error in any function,
+server errors the API answered, and write-once announcements deferred after failed PutEvents."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
@@ -13,6 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import config
+from records_service import names
 
 
 class Monitoring(Construct):
@@ -30,12 +33,15 @@ class Monitoring(Construct):
         *,
         dead_letter_queues: Sequence[tuple[str, sqs.IQueue]],
         functions: Sequence[tuple[str, lambda_.IFunction]],
+        rest_api: apigw.RestApi,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = self._topic()
         self.alarms = [
             *(self._dlq_alarm(name, queue) for name, queue in dead_letter_queues),
             *(self._error_alarm(name, function) for name, function in functions),
+            self._api_server_error_alarm(rest_api),
+            self._deferred_announcements_alarm(),
         ]
 
     def _topic(self) -> sns.Topic:
@@ -50,15 +56,15 @@ class Monitoring(Construct):
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         return alarm
 
-    def _dlq_alarm(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
-        metric = queue.metric_approximate_number_of_messages_visible(
-            period=self._period(), statistic=cloudwatch.Stats.MAXIMUM
-        )
+    def _at_least_one(
+        self, metric: cloudwatch.Metric, alarm_id: str, what: str
+    ) -> cloudwatch.Alarm:
+        """An alarm when ``metric`` reaches 1 within one period, notifying the topic."""
         return self._notify(
             metric.create_alarm(
                 self,
-                f"{name}DeadLetters",
-                alarm_description=f"Messages are waiting in the {name} dead-letter queue",
+                alarm_id,
+                alarm_description=what,
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -66,16 +72,36 @@ class Monitoring(Construct):
             )
         )
 
+    def _dlq_alarm(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
+        metric = queue.metric_approximate_number_of_messages_visible(
+            period=self._period(), statistic=cloudwatch.Stats.MAXIMUM
+        )
+        return self._at_least_one(
+            metric, f"{name}DeadLetters", f"Messages are waiting in the {name} dead-letter queue"
+        )
+
     def _error_alarm(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
         metric = function.metric_errors(period=self._period(), statistic=cloudwatch.Stats.SUM)
-        return self._notify(
-            metric.create_alarm(
-                self,
-                f"{name}Errors",
-                alarm_description=f"The {name} function failed (error or timeout)",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        return self._at_least_one(
+            metric, f"{name}Errors", f"The {name} function failed (error or timeout)"
+        )
+
+    def _api_server_error_alarm(self, rest_api: apigw.RestApi) -> cloudwatch.Alarm:
+        # A 5xx the function answered itself (a fault it caught) is no Lambda error: watch the
+        # API's own count too.
+        metric = rest_api.metric_server_error(period=self._period(), statistic=cloudwatch.Stats.SUM)
+        return self._at_least_one(metric, "ApiServerErrors", "The API answered 5xx responses")
+
+    def _deferred_announcements_alarm(self) -> cloudwatch.Alarm:
+        # Written contents whose RecordsWritten event could not be published yet (kept as
+        # markers and retried on redelivery): downstream is behind until they go out.
+        metric = cloudwatch.Metric(
+            namespace=names.METRICS_NAMESPACE,
+            metric_name=names.METRIC_ANNOUNCEMENTS_DEFERRED,
+            dimensions_map={"service": names.SERVICE_NAME},
+            period=self._period(),
+            statistic=cloudwatch.Stats.SUM,
+        )
+        return self._at_least_one(
+            metric, "AnnouncementsDeferred", "Write-once announcements are deferred"
         )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Final
 
-# GetItem/Query/BatchGetItem read; PutItem/UpdateItem/DeleteItem write one item (with conditions
-# for optimistic locking); BatchWriteItem writes or deletes in chunks of 25. No Scan: every read
-# is by partition. No transactions.
+# GetItem/Query/BatchGetItem read; UpdateItem writes one item (PUT through the library's
+# save(), PATCH through update(), both with conditions for optimistic locking); DeleteItem
+# deletes one; BatchWriteItem writes in chunks of 25. No PutItem (PUT never calls it), no Scan
+# (every read is by partition), no transactions.
 API_TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
-    "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
@@ -24,19 +24,16 @@ API_TABLE_ACTIONS: Final = (
 # The batch writer only writes whole items, 25 at a time.
 BATCH_WRITER_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem",)
 
-# >>> PENDING: the WriteOnce design. Today's deduper (lambdas/write_once/write_once_deduper):
-# BatchGetItem reads what is stored (and the pending-announcement markers), PutItem writes a new
-# or changed content, BatchWriteItem saves markers when an announcement fails, DeleteItem clears
-# a marker once the announcement went out (pending.py). TransactWriteItems/ConditionCheckItem
-# join if the design turns to conditional transactions. Change this set, and only this set, when
-# the design is fixed: tests/infra/test_artifact.py runs both paths and fails on a missing action.
+# The write-once deduper (lambdas/write_once): BatchGetItem reads what is stored (and the
+# pending-announcement markers), PutItem writes a new or changed content under a condition (the
+# library's write-once), BatchWriteItem saves markers when an announcement fails, DeleteItem
+# clears a marker once its announcement went out (pending.py).
 WRITE_ONCE_TABLE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
 )
-# <<< PENDING
 
 # What a publishing worker (the deduper) may do on the service's bus, and on no other bus.
 BUS_PUBLISH_ACTIONS: Final = ("events:PutEvents",)

@@ -61,6 +61,7 @@ class RecordsServiceStack(Stack):
                 ("Api", self.api.handler.function),
                 *((worker.node.id, worker.handler.function) for worker in workers),
             ],
+            rest_api=self.api.rest_api,
         )
 
     def _outputs(self) -> None:

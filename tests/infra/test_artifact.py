@@ -358,7 +358,7 @@ def test_api_stores_and_reads_back_an_item_from_the_artifact(
     )
     assert get.result["statusCode"] == 200, get.result
     assert json.loads(get.result["body"])["item"] == ACTOR
-    assert "dynamodb:PutItem" in put.calls
+    assert "dynamodb:UpdateItem" in put.calls  # PUT stores through save(): one UpdateItem
     assert "dynamodb:GetItem" in get.calls
 
     # The code came from the artifact: the layer's wheels, the runtime's boto3.

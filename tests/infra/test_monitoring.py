@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from records_service import names
 from tests.infra.conftest import Synthesized
 
 
@@ -58,3 +59,24 @@ def test_every_alarm_notifies_the_alarm_topic(synthesized: Synthesized) -> None:
     for alarm in alarms:
         assert alarm["AlarmActions"] == [topic]
         assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_api_answering_server_errors_raises_an_alarm(synthesized: Synthesized) -> None:
+    (alarm,) = [a for a in _alarms(synthesized.template) if a["MetricName"] == "5XXError"]
+    assert alarm["Namespace"] == "AWS/ApiGateway"
+    assert _watched(alarm, "ApiName") == synthesized.resolve(
+        synthesized.stack.api.rest_api.rest_api_name
+    )
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 1
+
+
+def test_deferred_announcements_raise_an_alarm(synthesized: Synthesized) -> None:
+    (alarm,) = [
+        a
+        for a in _alarms(synthesized.template)
+        if a["MetricName"] == names.METRIC_ANNOUNCEMENTS_DEFERRED
+    ]
+    assert alarm["Namespace"] == names.METRICS_NAMESPACE
+    assert _watched(alarm, "service") == names.SERVICE_NAME
+    assert alarm["Threshold"] == 1
