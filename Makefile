@@ -7,6 +7,7 @@
 #   make format   ruff format + ruff check --fix
 #   make dev      setup, then the local stack until Ctrl-C (docs/local.md); ARGS="--port 0 ..."
 #   make feed     FILE=x.jsonl TYPE=actor: send a JSONL file of contents to the local stack's bus
+#   make bench    the side-by-side benchmarks on DynamoDB Local; rewrites docs/benchmarks.md
 
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -28,10 +29,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup setup-python setup-node setup-java setup-browser lint test format dev feed
+.PHONY: help setup setup-python setup-node setup-java setup-browser lint test format dev feed bench
 
 help:
-	@echo "make setup | lint | test | format | dev | feed   (PYTHON=$(PYTHON))"
+	@echo "make setup | lint | test | format | dev | feed | bench   (PYTHON=$(PYTHON))"
 
 setup: setup-python setup-node setup-java setup-browser
 
@@ -132,6 +133,14 @@ test: setup
 format: setup-python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The benchmarks (docs/benchmarks.md, which this rewrites): DynamoDB Local needs Java and the jar
+# from node_modules; the 0.4.2 venv (.bench-venv-042/) and the peers' one (.bench-venv-peers/:
+# pydynox, aiodynamo, matplotlib for the plot) are built on first use.
+bench: setup-python setup-node setup-java
+	mkdir -p build
+	$(BIN)/python -m benchmarks.run --n 2000 --runs 5 --write-docs --json build/bench.json
+	.bench-venv-peers/bin/python -m benchmarks.plot build/bench.json docs/benchmarks-cpu.png
 
 # --- The CDK app (docs/deploy.md) --------------------------------------------------------------
 .PHONY: layer synth cold-imports

@@ -1,19 +1,23 @@
-"""Run the workload on one DynamoDB Local for every library, side by side, and report medians.
+"""Run the workloads on one DynamoDB Local for every library, side by side, and report medians.
 
-    python -m benchmarks.run [--n 2000] [--runs 5] [--write-docs]
+    python -m benchmarks.run [--n 2000] [--runs 5] [--op-sets crud,write_once] [--write-docs]
 
-One DynamoDB Local (in memory) serves every run. Each run of each library is a fresh process
-on a fresh table; runs are interleaved (ours, ours with its own client, floor, 0.4.2, ours, ...)
-so that machine noise spreads over all of them. A first, discarded floor run warms the server's
-JIT. Per operation it reports the medians over runs of wall time, client-process CPU time and
-HTTP requests, and CPU ratios against the raw boto3 floor and against pydantic-dynamo 0.4.2.
-Then the codec micro-benchmark runs (``benchmarks.codec_bench``). ``--write-docs`` rewrites
+One DynamoDB Local (in memory) serves every run. Each run of each library and operation set is a
+fresh process on a fresh table; runs are interleaved (crud: ours, ours with its own client,
+floor, 0.4.2; write_once: ours with its own client, 0.4.2; then crud again...) so that machine
+noise spreads over all of them. Discarded first runs (a floor crud run, an ours write-once run)
+warm the server's JIT. Per operation it reports the medians over runs of wall time,
+client-process CPU time and HTTP requests, and CPU ratios against the raw boto3 floor and
+against pydantic-dynamo 0.4.2; the write-once set also reports the contents each library
+reported as written and the read and write units DynamoDB Local said it consumed. Then the
+codec micro-benchmark runs (``benchmarks.codec_bench``). ``--write-docs`` rewrites
 ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -34,8 +38,8 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
 
 import boto3
 
-from benchmarks import codec_bench, venv042
-from benchmarks.harness import RESULT_PREFIX
+from benchmarks import codec_bench, venv042, venv_peers
+from benchmarks.harness import RESULT_PREFIX, CapacityMeter
 from benchmarks.workload import OP_SETS, PARTITION_KEY, SORT_KEY, Workload
 from local_stack.dynamodb_local import (
     create_records_table,
@@ -45,12 +49,24 @@ from local_stack.dynamodb_local import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
+LIBRARY_SOURCE = ROOT / "shared" / "pydantic_dynamo"
 RUN_TIMEOUT_S = 600
 FLOOR = "floor"
 FLOOR_NV = "floor-nv"
 OLD = "0.4.2"
+OURS_OWN = "ours-own"
+CRUD = "crud"
+WRITE_ONCE = "write_once"
 # Operations the targets apply to; the codec targets are separate.
 TARGET_OPS = ("put_batch", "list", "get_batch")
+WRITE_ONCE_LABELS = {
+    "all_new": "all new",
+    "all_repeated": "all repeated",
+    "changed_10pct": "10% changed",
+}
+# results[op_set][lib key]: every run's parsed result, in run order.
+Results = dict[str, dict[str, list[dict[str, Any]]]]
+Summary = dict[str, dict[str, dict[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -60,16 +76,32 @@ class Lib:
     module: str
     variant: str | None = None
     old_venv: bool = False
+    # Runs in the peers' venv (benchmarks/venv_peers.py): pydynox, aiodynamo.
+    peers_venv: bool = False
     # Operation sets (workload.OP_SETS) the runner implements: a new set lists its libraries.
     op_sets: tuple[str, ...] = ("crud",)
 
 
 LIBS: tuple[Lib, ...] = (
     Lib("ours", "ours (client=)", "benchmarks.runner_ours", "client"),
-    Lib("ours-own", "ours (own client)", "benchmarks.runner_ours", "own"),
+    Lib(OURS_OWN, "ours (own client)", "benchmarks.runner_ours", "own", op_sets=(CRUD, WRITE_ONCE)),
     Lib(FLOOR, "raw boto3 (floor)", "benchmarks.runner_floor"),
     Lib(FLOOR_NV, "raw boto3, no param validation", "benchmarks.runner_floor", "novalidate"),
-    Lib(OLD, "pydantic-dynamo 0.4.2", "benchmarks.runner_042", old_venv=True),
+    Lib(
+        OLD,
+        "pydantic-dynamo 0.4.2",
+        "benchmarks.runner_042",
+        old_venv=True,
+        op_sets=(CRUD, WRITE_ONCE),
+    ),
+    Lib("pydynox", "pydynox (Rust core)", "benchmarks.runner_pydynox", peers_venv=True),
+    Lib(
+        "aiodynamo",
+        "aiodynamo (aiohttp)",
+        "benchmarks.runner_aiodynamo",
+        "aiohttp",
+        peers_venv=True,
+    ),
 )
 
 
@@ -113,11 +145,12 @@ def run_once(
     endpoint: str,
     admin: Any,
     args: argparse.Namespace,
+    op_set: str,
     tag: str,
     extra: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One fresh process of ``lib`` on a fresh table; returns its parsed result."""
-    table = f"bench-{lib.key.replace('.', '')}-{tag}-{uuid.uuid4().hex[:8]}"
+    """One fresh process of ``lib`` running ``op_set`` on a fresh table; its parsed result."""
+    table = f"bench-{lib.key.replace('.', '')}-{op_set}-{tag}-{uuid.uuid4().hex[:8]}"
     create_records_table(admin, table, PARTITION_KEY, SORT_KEY, ttl_attribute=None)
     command = [
         str(python),
@@ -132,7 +165,7 @@ def run_once(
         "--seed",
         str(args.seed),
         "--op-set",
-        args.op_set,
+        op_set,
     ]
     if lib.variant:
         command += ["--variant", lib.variant]
@@ -152,7 +185,8 @@ def run_once(
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(
-            f"{lib.label} run {tag} failed (exit {done.returncode}):\n{done.stderr[-4000:]}"
+            f"{lib.label} {op_set} run {tag} failed (exit {done.returncode}):\n"
+            f"{done.stderr[-4000:]}"
         )
     result: dict[str, Any] = json.loads(lines[-1][len(RESULT_PREFIX) :])
     return result
@@ -166,10 +200,24 @@ def _check(result: dict[str, Any], workload: Workload, lib: Lib, tag: str) -> li
     ]
     for op, data in result["ops"].items():
         if data["items"] != workload.expected_items(op):
+            verb = "reported as written" if op in OP_SETS[WRITE_ONCE] else "touched"
             problems.append(
-                f"{lib.label} run {tag}: {op} touched {data['items']} items, "
+                f"{lib.label} run {tag}: {op} {verb} {data['items']} items, "
                 f"expected {workload.expected_items(op)}"
             )
+        if data.get("metered"):
+            # The capacity hooks must see one response per HTTP request (no retries here), and
+            # each response must carry ConsumedCapacity, or the units are undercounted.
+            if data["metered_responses"] != data["requests"]:
+                problems.append(
+                    f"{lib.label} run {tag}: {op}: the capacity hooks saw "
+                    f"{data['metered_responses']} responses for {data['requests']} requests"
+                )
+            if unmetered := sum(data["unmetered_responses"].values()):
+                problems.append(
+                    f"{lib.label} run {tag}: {op}: {unmetered} responses carried no "
+                    "ConsumedCapacity (their units are not counted)"
+                )
     return problems
 
 
@@ -183,7 +231,13 @@ def medians(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             "cpu_ms_min": min(r["cpu_s"] for r in runs) * 1e3,
             "cpu_ms_max": max(r["cpu_s"] for r in runs) * 1e3,
             "requests": statistics.median(r["requests"] for r in runs),
+            "items": statistics.median(r["items"] for r in runs),
         }
+        if all(r.get("metered") for r in runs):
+            for unit in ("read_units", "write_units"):
+                out[op][unit] = statistics.median(r[unit] for r in runs)
+                out[op][f"{unit}_min"] = min(r[unit] for r in runs)
+                out[op][f"{unit}_max"] = max(r[unit] for r in runs)
     return out
 
 
@@ -265,19 +319,129 @@ def format_targets(
     return "\n".join(lines)
 
 
+def _by_operation(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in sorted(counts.items())) or "none"
+
+
+def _seen(runs: list[dict[str, Any]], op: str, field: str) -> str:
+    """The distinct per-operation breakdowns of ``field`` over the runs, joined by " / "."""
+    return " / ".join(sorted({_by_operation(r["ops"][op][field]) for r in runs}))
+
+
 def format_requests(results: dict[str, list[dict[str, Any]]], libs: list[Lib]) -> str:
     lines = []
     for lib in libs:
-        seen: dict[str, set[str]] = {}
-        for result in results[lib.key]:
-            for op, data in result["ops"].items():
-                text = ", ".join(
-                    f"{k} {v}" for k, v in sorted(data["requests_by_operation"].items())
-                )
-                seen.setdefault(op, set()).add(text or "none")
-        per_op = "; ".join(f"{op}: {' / '.join(sorted(texts))}" for op, texts in seen.items())
+        runs = results[lib.key]
+        per_op = "; ".join(
+            f"{op}: {_seen(runs, op, 'requests_by_operation')}" for op in runs[0]["ops"]
+        )
         lines.append(f"- {lib.label}: {per_op}")
     return "\n".join(lines)
+
+
+def _spread(m: dict[str, float], name: str) -> str:
+    low, high = m[f"{name}_min"], m[f"{name}_max"]
+    text = f"{m[name]:g}"
+    return text if low == high else f"{text} ({low:g}-{high:g})"
+
+
+def format_write_once(
+    libs: list[Lib],
+    summary: dict[str, dict[str, dict[str, float]]],
+    results: dict[str, list[dict[str, Any]]],
+) -> str:
+    """The write-once table: per scenario and library, medians over runs; requests by
+    operation as seen in every run (runs that differ are joined by " / ")."""
+    lines = [
+        "| scenario | lib | written | wall ms | CPU ms (min-max) | requests | requests by "
+        "operation | read units | write units | CPU x 0.4.2 | wall x 0.4.2 |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for op in OP_SETS[WRITE_ONCE]:
+        old = summary.get(OLD, {}).get(op)
+        for lib in libs:
+            if op not in summary.get(lib.key, {}):
+                continue
+            m = summary[lib.key][op]
+            written = " / ".join(
+                sorted({f"{r['ops'][op]['items']}" for r in results[lib.key]}, key=int)
+            )
+            lines.append(
+                f"| {WRITE_ONCE_LABELS[op]} | {lib.label} | {written} | {m['wall_ms']:.0f} "
+                f"| {m['cpu_ms']:.0f} ({m['cpu_ms_min']:.0f}-{m['cpu_ms_max']:.0f}) "
+                f"| {m['requests']:g} | {_seen(results[lib.key], op, 'requests_by_operation')} "
+                f"| {_spread(m, 'read_units')} | {_spread(m, 'write_units')} "
+                f"| {_ratio(m['cpu_ms'], old, 'cpu_ms')} | {_ratio(m['wall_ms'], old, 'wall_ms')} |"
+            )
+    return "\n".join(lines)
+
+
+def format_units(results: dict[str, list[dict[str, Any]]], libs: list[Lib]) -> str:
+    """Units per operation, and responses that carried no ConsumedCapacity, over all runs."""
+    lines = []
+    for lib in libs:
+        runs = results[lib.key]
+        units = "; ".join(
+            f"{WRITE_ONCE_LABELS[op]}: {_seen(runs, op, 'units_by_operation')}"
+            for op in OP_SETS[WRITE_ONCE]
+        )
+        unmetered = sum(
+            count
+            for r in runs
+            for data in r["ops"].values()
+            for count in data["unmetered_responses"].values()
+        )
+        lines.append(
+            f"- {lib.label}: {units}; responses without ConsumedCapacity in all runs: {unmetered}"
+        )
+    return "\n".join(lines)
+
+
+def probe_capacity(endpoint: str) -> dict[str, Any]:
+    """What DynamoDB Local reports as consumed for a failed conditional PutItem and for a
+    BatchGetItem of absent keys (the cases where its accounting may differ from AWS's)."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    meter = CapacityMeter()
+    meter.register(client)
+    table = f"bench-probe-{uuid.uuid4().hex[:8]}"
+    create_records_table(client, table, PARTITION_KEY, SORT_KEY, ttl_attribute=None)
+    try:
+        key = {PARTITION_KEY: {"S": "probe"}, SORT_KEY: {"S": "probe"}}
+        client.put_item(TableName=table, Item=key)
+        meter.reset()
+        failed = False
+        try:
+            client.put_item(
+                TableName=table,
+                Item=key,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            failed = True
+        conditional = {
+            "failed": failed,
+            "reported": not meter.unmetered,
+            "write_units": meter.write_units(),
+        }
+        meter.reset()
+        absent = [
+            {PARTITION_KEY: {"S": "probe"}, SORT_KEY: {"S": f"absent-{i}"}} for i in range(10)
+        ]
+        client.batch_get_item(RequestItems={table: {"Keys": absent}})
+        return {
+            "failed_conditional_put": conditional,
+            "absent_keys": len(absent),
+            "absent_read_units": meter.read_units(),
+        }
+    finally:
+        client.delete_table(TableName=table)
 
 
 def _java_version() -> str:
@@ -299,16 +463,59 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+def library_state() -> dict[str, Any]:
+    """What code "ours" ran: the commit, the library's uncommitted files and a digest of its
+    source (taken before and after the runs, so that a change during them shows)."""
+    digest = hashlib.sha256()
+    for path in sorted(LIBRARY_SOURCE.rglob("*.py")):
+        digest.update(str(path.relative_to(LIBRARY_SOURCE)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.rstrip() if done.returncode == 0 else "unknown"
+
+    status = git("status", "--porcelain", "--", str(LIBRARY_SOURCE.relative_to(ROOT)))
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": [line[3:] for line in status.splitlines()] if status != "unknown" else [],
+        "digest": digest.hexdigest()[:12],
+    }
+
+
+def _library_text(before: dict[str, Any], after: dict[str, Any]) -> str:
+    text = f"- library source: commit {before['commit']}"
+    if before["uncommitted"]:
+        text += " plus uncommitted changes in " + ", ".join(
+            f"`{path}`" for path in before["uncommitted"]
+        )
+    text += f"; source digest {before['digest']}"
+    if after != before:
+        return text + f", **changed during the runs** (digest {after['digest']} after)"
+    return text + ", the same before and after the runs"
+
+
+def _first_runs(results: Results) -> dict[str, dict[str, Any]]:
+    """Each library's first result, whichever operation set it ran."""
+    first: dict[str, dict[str, Any]] = {}
+    for by_lib in results.values():
+        for key, runs in by_lib.items():
+            if runs:
+                first.setdefault(key, runs[0])
+    return first
+
+
+def machine(results: Results) -> list[str]:
+    first = _first_runs(results)
     versions: dict[str, str] = {}
-    for lib_results in results.values():
-        for key, value in lib_results[0]["versions"].items():
+    for result in first.values():
+        for key, value in result["versions"].items():
             versions.setdefault(key, value)
-    old = results.get(OLD, [{}])[0].get("versions", {})
+    old = first.get(OLD, {}).get("versions", {})
     clients = [
-        f"- client of {lib.label}: {results[lib.key][0].get('client') or 'unknown'}"
+        f"- client of {lib.label}: {first[lib.key].get('client') or 'unknown'}"
         for lib in LIBS
-        if lib.key in results
+        if lib.key in first
     ]
     return [
         f"- CPU: {os.cpu_count()} cores ({_cpu_model()}), {platform.system()} "
@@ -326,43 +533,40 @@ def machine(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     ]
 
 
-def write_docs(
-    command: str,
-    args: argparse.Namespace,
+def _load_text(loads: dict[str, Any]) -> str:
+    samples: list[float] = loads["samples"]
+    text = f"load average (1 min) {loads['before']:.1f} before and {loads['after']:.1f} after"
+    if samples:
+        text += (
+            f", {min(samples):.1f}-{max(samples):.1f} (median {statistics.median(samples):.1f})"
+            " sampled after each run"
+        )
+    return text + " (other work shares the machine)"
+
+
+# The peers' description and the plot, shared by the generated page and the notes that quote it.
+PEERS_TEXT = (
+    "- **pydynox** (Rust core) and **aiodynamo** (asyncio, aiohttp), in their own venv "
+    "(`benchmarks/venv_peers.py`): each one's client with plain dicts in and out "
+    "(`benchmarks/peer_items.py`), converting values to AttributeValues itself, paging, "
+    "batching and retrying unprocessed work; `update` asks for `ALL_NEW` (the new state, as "
+    "ours returns). pydynox counts no requests (no hook): its counts are the workload's.",
+    "",
+    "![Client CPU per operation per library](benchmarks-cpu.png)",
+    "",
+    "The plot: `.bench-venv-peers/bin/python -m benchmarks.plot RESULTS.json "
+    "docs/benchmarks-cpu.png`, from this run's `--json RESULTS.json`.",
+)
+
+
+def _crud_parts(
     libs: list[Lib],
     results: dict[str, list[dict[str, Any]]],
     summary: dict[str, dict[str, dict[str, float]]],
     codec: dict[str, Any] | None,
     workload: Workload,
-    problems: list[str],
-    load: tuple[float, float],
-) -> None:
-    ops = OP_SETS[args.op_set]
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [
-        "# Benchmarks",
-        "",
-        "<!-- Generated by `python -m benchmarks.run --write-docs`; edit benchmarks/run.py, "
-        "not this file. -->",
-        "",
-        "One workload on one DynamoDB Local, side by side: this library, raw boto3 (the floor) "
-        "and pydantic-dynamo 0.4.2 (in its own venv, Pydantic v1). Numbers are measured, "
-        "never edited; they are relative, not absolute: the machine is small and shared.",
-        "",
-        "Reproduce (from the repository root, after `make setup`):",
-        "",
-        "```",
-        command,
-        "```",
-        "",
-        "Where the time goes: add `--profile DIR` (one extra cProfile'd run per library, a "
-        "`.prof` file per operation, CPU-time clock; `python -m pstats` reads them).",
-        "",
-        f"Measured {now}, {args.runs} runs per library, medians shown; load average "
-        f"{load[0]:.1f} before and {load[1]:.1f} after the runs (other work shares the machine).",
-        "",
-        *machine(results),
-        "",
+) -> list[str]:
+    return [
         "## Workload",
         "",
         f"N={workload.n} items of the seed's test model (a dict, a nested model, a list, a set, "
@@ -384,24 +588,27 @@ def write_docs(
         "`Config(parameter_validation=False)`: botocore's stock wire path without its "
         "validation pass.",
         "- The *client of* lines above show how each client is wired (serializer, parser "
-        "factory, retry mode): a client this library builds itself may replace botocore's "
-        "JSON serializer and parser for data-plane calls, while a client passed with "
-        "`client=` is used as given.",
+        "factory, retry mode, or its class when it is not a botocore client): a client this "
+        "library builds itself may replace parts of boto3 for data-plane calls, while a "
+        "client passed with `client=` is used as given.",
         "- **0.4.2**: its v2 async `DynamoRepository` over an aioboto3 resource, as its README "
         "shows, driven by asyncio; models in and out like ours (`update` returns nothing).",
+        *PEERS_TEXT,
         "",
         "Each run of each library is a fresh process on a fresh table; runs interleave across "
         "libraries and a discarded first run warms the server. Inputs (models, keys, the "
         "floor's AttributeValues) are built before the clock starts, and a warm-up request "
         "opens the connection. *wall* is `time.perf_counter()` around the operation (it "
-        "includes DynamoDB Local's own time on the same 2 cores); *CPU* is "
-        "`time.process_time()` of the client process around the operation only; "
-        "*requests* counts botocore `before-send` events (each HTTP attempt, retries "
-        "included). Ratios divide medians.",
+        "includes DynamoDB Local's own time on the same cores); *CPU* is "
+        "`time.process_time()` of the client process (all its threads) around the operation "
+        "only; *requests* counts `before-send` events (botocore's, or the same event fired by "
+        "this library's own client: each HTTP attempt, retries included). Ratios divide "
+        "medians. These runs do not ask for consumed capacity: each library sends exactly its "
+        "own requests.",
         "",
         "## Results",
         "",
-        format_table(libs, summary, ops),
+        format_table(libs, summary, OP_SETS[CRUD]),
         "",
         "Requests seen per operation (all runs):",
         "",
@@ -412,6 +619,150 @@ def write_docs(
         format_targets(summary, workload, codec),
         "",
     ]
+
+
+def _probe_lines(probe: dict[str, Any] | None) -> list[str]:
+    if probe is None:
+        return []
+    conditional = probe["failed_conditional_put"]
+    if not conditional["failed"]:
+        failed_text = "the probe's conditional PutItem did not fail (unexpected; see the code)"
+    elif conditional["reported"]:
+        failed_text = (
+            "DynamoDB Local reported its consumed capacity: "
+            f"{conditional['write_units']:g} write units"
+        )
+    else:
+        failed_text = (
+            "its error response (ConditionalCheckFailedException) carried no "
+            "ConsumedCapacity, so the client cannot count it (botocore's shape for that error "
+            "has only `message` and `Item`)"
+        )
+    return [
+        "What these figures leave out (probed on the same DynamoDB Local in this run, "
+        "`probe_capacity` in `benchmarks/run.py`):",
+        "",
+        f"- **Failed conditional writes**: for a PutItem whose condition failed, {failed_text}. "
+        "Real DynamoDB charges write units for a failed conditional write. In these runs no "
+        "condition fails: ours sends a conditional PutItem only for a new or changed content "
+        "and nothing else writes concurrently (responses without ConsumedCapacity, above, "
+        "would show any). A writer that loses a race pays for its failed PutItem, which this "
+        "table cannot show.",
+        f"- **Absent keys**: a BatchGetItem of {probe['absent_keys']} absent keys was reported "
+        f"as {probe['absent_read_units']:g} read units; the *all new* reads, of an empty table, "
+        "are counted the same way. What AWS charges for reading absent items is not measured "
+        "here.",
+        "- **Rounding**: BatchGetItem rounds each item up to 4 KB, while a Query rounds the "
+        "total size of the items it reads (AWS's documented rules; the *all repeated* read "
+        "units above follow them): for many small items in one key range, 0.4.2's Query "
+        "reads them for fewer units, but it reads every stored item between the smallest and "
+        "the largest input key of a partition, inputs or not, where BatchGetItem reads only "
+        "the inputs.",
+        "",
+    ]
+
+
+def _write_once_parts(
+    command: str,
+    libs: list[Lib],
+    results: dict[str, list[dict[str, Any]]],
+    summary: dict[str, dict[str, dict[str, float]]],
+    workload: Workload,
+    probe: dict[str, Any] | None,
+) -> list[str]:
+    changed = workload.expected_items("changed_10pct")
+    return [
+        "## Write-once",
+        "",
+        "`SyncWriteOnceRepository[Example](repo).write(contents)` (ours: a "
+        "`SyncDynamoRepository` with its own client, built from `AWS_ENDPOINT_URL_DYNAMODB`) "
+        "against 0.4.2's `WriteOnceRepository[Example](async_repo=repo)` (`pydantic_dynamo.v2."
+        "write_once`, over its async repository as above), on the same inputs: the workload's "
+        f"N={workload.n} items in one partition. Each run is a fresh process on a fresh table "
+        "and makes three calls, in order:",
+        "",
+        "1. **all new**: the N inputs, on the empty table;",
+        "2. **all repeated**: the same N inputs again;",
+        f"3. **10% changed**: the N inputs with `int_field` changed on every 10th ({changed} "
+        "inputs).",
+        "",
+        "*written* is how many contents the call returned as written, as seen in every run "
+        f"(checked: {workload.n}, 0, {changed}; the runners also check which contents, and "
+        "that the table then holds exactly the latest ones). *wall*, *CPU* and *requests* as "
+        "above. *read units* and *write units*: every request of these runs carries "
+        '`ReturnConsumedCapacity="TOTAL"`, added to the call\'s parameters by a botocore '
+        "`before-parameter-build.dynamodb` hook (before serialization, so that botocore, "
+        "aiobotocore 2.6 and this library's own client all send it), and an "
+        "`after-call.dynamodb` hook sums the `ConsumedCapacity` of each parsed response (an "
+        "object, or a list for batch operations): BatchGetItem and Query give read units, "
+        "PutItem and BatchWriteItem write units. They are DynamoDB Local's figures, medians "
+        "over runs (with the range when runs differ). `harness.CapacityMeter` is the code.",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "(`--op-sets write_once --libs ours-own,0.4.2` runs this part alone.)",
+        "",
+        format_write_once(libs, summary, results),
+        "",
+        "Units per request operation (all runs):",
+        "",
+        format_units(results, libs),
+        "",
+        *_probe_lines(probe),
+    ]
+
+
+def write_docs(
+    command: str,
+    args: argparse.Namespace,
+    plan: dict[str, list[Lib]],
+    results: Results,
+    summary: dict[str, Summary],
+    codec: dict[str, Any] | None,
+    workload: Workload,
+    problems: list[str],
+    loads: dict[str, Any],
+    probe: dict[str, Any] | None,
+    library: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by `python -m benchmarks.run --write-docs`; edit benchmarks/run.py, "
+        "not this file. -->",
+        "",
+        "One workload on one DynamoDB Local, side by side: this library, raw boto3 (the floor) "
+        "and pydantic-dynamo 0.4.2 (in its own venv, Pydantic v1); then both write-once "
+        "repositories on the same inputs. Numbers are measured, never edited; they are "
+        "relative, not absolute: the machine is small and shared.",
+        "",
+        "Reproduce (from the repository root, after `make setup`; `make bench` runs this):",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "Where the time goes: add `--profile DIR` (one extra cProfile'd run per library and "
+        "operation set, a `.prof` file per operation, CPU-time clock; `python -m pstats` reads "
+        "them).",
+        "",
+        f"Measured {now}, {args.runs} run{'s' if args.runs != 1 else ''} per library and "
+        "operation set, medians shown; "
+        f"{_load_text(loads)}.",
+        "",
+        *machine(results),
+        _library_text(*library),
+        "",
+    ]
+    if CRUD in plan:
+        parts += _crud_parts(plan[CRUD], results[CRUD], summary[CRUD], codec, workload)
+    if WRITE_ONCE in plan:
+        parts += _write_once_parts(
+            command, plan[WRITE_ONCE], results[WRITE_ONCE], summary[WRITE_ONCE], workload, probe
+        )
     if codec:
         parts += [
             "## Codec micro-benchmark",
@@ -435,29 +786,35 @@ def write_docs(
 
 
 def profile_runs(
-    libs: list[Lib],
+    plan: dict[str, list[Lib]],
     main_python: Path,
     old_python: Path | None,
     endpoint: str,
     admin: Any,
     args: argparse.Namespace,
 ) -> None:
-    """One extra cProfile'd run per library; prints where ours spends its time."""
+    """One extra cProfile'd run per library and operation set; prints where ours spends its
+    time in the target operations."""
     import pstats
 
     folder = Path(args.profile).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    for lib in libs:
-        prefix = folder / lib.key
-        python = old_python if lib.old_venv and old_python else main_python
-        run_once(lib, python, endpoint, admin, args, "profile", ["--profile", str(prefix)])
-        print(f"profiles of {lib.label}: {prefix}.<op>.prof", file=sys.stderr)
-        if lib.key.startswith("ours"):
-            for op in TARGET_OPS:
-                path = Path(f"{prefix}.{op}.prof")
-                if path.exists():
-                    print(f"\n=== {lib.label}: {op} (top 12 by own time) ===")
-                    pstats.Stats(str(path), stream=sys.stdout).sort_stats("tottime").print_stats(12)
+    for op_set, libs in plan.items():
+        for lib in libs:
+            if lib.peers_venv:
+                continue  # profiles are for reading where this library spends its time
+            prefix = folder / f"{lib.key}.{op_set}"
+            python = old_python if lib.old_venv and old_python else main_python
+            extra = ["--profile", str(prefix)]
+            run_once(lib, python, endpoint, admin, args, op_set, "profile", extra)
+            print(f"profiles of {lib.label}: {prefix}.<op>.prof", file=sys.stderr)
+            if lib.key.startswith("ours"):
+                for op in (*TARGET_OPS, *OP_SETS[WRITE_ONCE]):
+                    path = Path(f"{prefix}.{op}.prof")
+                    if path.exists():
+                        print(f"\n=== {lib.label}: {op} (top 12 by own time) ===")
+                        stats = pstats.Stats(str(path), stream=sys.stdout)
+                        stats.sort_stats("tottime").print_stats(12)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -465,7 +822,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=Workload.n, help="items (default 2000)")
     parser.add_argument("--runs", type=int, default=5, help="runs per library (default 5)")
     parser.add_argument("--seed", type=int, default=Workload.seed)
-    parser.add_argument("--op-set", default="crud", choices=sorted(OP_SETS))
+    parser.add_argument(
+        "--op-sets",
+        default=",".join(OP_SETS),
+        help="comma-separated operation sets to run (default all): " + ", ".join(OP_SETS),
+    )
     parser.add_argument(
         "--libs",
         default=",".join(lib.key for lib in LIBS),
@@ -484,43 +845,70 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     wanted = args.libs.split(",")
-    libs = [lib for lib in LIBS if lib.key in wanted and args.op_set in lib.op_sets]
     if unknown := set(wanted) - {lib.key for lib in LIBS}:
         parser.error(f"unknown libs: {sorted(unknown)}")
+    op_sets = args.op_sets.split(",")
+    if unknown := set(op_sets) - set(OP_SETS):
+        parser.error(f"unknown operation sets: {sorted(unknown)}")
+    plan = {
+        op_set: [lib for lib in LIBS if lib.key in wanted and op_set in lib.op_sets]
+        for op_set in OP_SETS
+        if op_set in op_sets
+    }
+    plan = {op_set: libs for op_set, libs in plan.items() if libs}
+    if not plan:
+        parser.error("no library runs the chosen operation sets")
     workload = Workload(n=args.n, seed=args.seed)
     main_python = Path(sys.executable)
-    old_python = venv042.ensure_venv() if any(lib.old_venv for lib in libs) else None
+    uses_old = any(lib.old_venv for libs in plan.values() for lib in libs)
+    old_python = venv042.ensure_venv() if uses_old else None
 
-    results: dict[str, list[dict[str, Any]]] = {lib.key: [] for lib in libs}
+    uses_peers = any(lib.peers_venv for libs in plan.values() for lib in libs)
+    peers_python = venv_peers.ensure_venv() if uses_peers else None
+
+    def python_of(lib: Lib) -> Path:
+        if lib.peers_venv and peers_python:
+            return peers_python
+        return old_python if lib.old_venv and old_python else main_python
+
+    results: Results = {op_set: {lib.key: [] for lib in libs} for op_set, libs in plan.items()}
     problems: list[str] = []
     started = time.monotonic()
-    load_before = os.getloadavg()[0]
+    loads: dict[str, Any] = {"before": os.getloadavg()[0], "samples": []}
+    library_before = library_state()
+    probe: dict[str, Any] | None = None
     with start_dynamodb_local() as server:
+        endpoint = server.endpoint_url
         admin = boto3.client(
             "dynamodb",
-            endpoint_url=server.endpoint_url,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="bench",
             aws_secret_access_key="bench",
         )
-        print(f"DynamoDB Local at {server.endpoint_url}; warming up", file=sys.stderr)
-        warmup = argparse.Namespace(**{**vars(args), "op_set": "crud"})
-        run_once(_lib(FLOOR), main_python, server.endpoint_url, admin, warmup, "warmup")
+        print(f"DynamoDB Local at {endpoint}; warming up", file=sys.stderr)
+        run_once(_lib(FLOOR), main_python, endpoint, admin, args, CRUD, "warmup")
+        for lib in plan.get(WRITE_ONCE, []):  # the server's conditional puts, batch gets...
+            run_once(lib, python_of(lib), endpoint, admin, args, WRITE_ONCE, "warmup")
         for run in range(1, args.runs + 1):
-            for lib in libs:
-                python = old_python if lib.old_venv and old_python else main_python
-                result = run_once(lib, python, server.endpoint_url, admin, args, str(run))
-                problems += _check(result, workload, lib, str(run))
-                results[lib.key].append(result)
-                cpu = sum(op["cpu_s"] for op in result["ops"].values())
-                print(
-                    f"run {run}/{args.runs} {lib.label}: CPU {cpu * 1e3:.0f} ms "
-                    f"({time.monotonic() - started:.0f} s elapsed)",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            for op_set, libs in plan.items():
+                for lib in libs:
+                    result = run_once(lib, python_of(lib), endpoint, admin, args, op_set, str(run))
+                    problems += _check(result, workload, lib, f"{op_set} {run}")
+                    results[op_set][lib.key].append(result)
+                    loads["samples"].append(os.getloadavg()[0])
+                    cpu = sum(op["cpu_s"] for op in result["ops"].values())
+                    print(
+                        f"run {run}/{args.runs} {op_set} {lib.label}: CPU {cpu * 1e3:.0f} ms "
+                        f"({time.monotonic() - started:.0f} s elapsed, "
+                        f"load {loads['samples'][-1]:.1f})",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        if WRITE_ONCE in plan:
+            probe = probe_capacity(endpoint)
         if args.profile:
-            profile_runs(libs, main_python, old_python, server.endpoint_url, admin, args)
+            profile_runs(plan, main_python, old_python, endpoint, admin, args)
     codec = None
     if not args.no_codec:
         print("codec micro-benchmark", file=sys.stderr, flush=True)
@@ -534,25 +922,46 @@ def main(argv: list[str] | None = None) -> int:
         )
         codec = json.loads(done.stdout.strip().splitlines()[-1])
         problems += [f"codec check {k} failed" for k, ok in codec["checks"].items() if not ok]
+    loads["after"] = os.getloadavg()[0]
+    library_after = library_state()
+    if library_after != library_before:
+        problems.append(
+            f"the library source changed during the runs ({library_before['digest']} -> "
+            f"{library_after['digest']}): the runs measured different code"
+        )
 
-    summary = {key: medians(runs) for key, runs in results.items()}
-    ops = OP_SETS[args.op_set]
-    print(format_table(libs, summary, ops))
-    print()
-    print(format_requests(results, libs))
-    print()
-    print(format_targets(summary, workload, codec))
+    summary = {
+        op_set: {key: medians(runs) for key, runs in by_lib.items()}
+        for op_set, by_lib in results.items()
+    }
+    if CRUD in plan:
+        print(format_table(plan[CRUD], summary[CRUD], OP_SETS[CRUD]))
+        print()
+        print(format_requests(results[CRUD], plan[CRUD]))
+        print()
+        print(format_targets(summary[CRUD], workload, codec))
+    if WRITE_ONCE in plan:
+        print()
+        print(format_write_once(plan[WRITE_ONCE], summary[WRITE_ONCE], results[WRITE_ONCE]))
+        print()
+        print(format_units(results[WRITE_ONCE], plan[WRITE_ONCE]))
+        print(f"capacity probe: {json.dumps(probe)}")
     if codec:
         print()
         print(codec_bench.format_table(codec))
+    print(_load_text(loads))
+    print(_library_text(library_before, library_after))
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": results, "codec": codec}, indent=1))
+        raw = {"results": results, "codec": codec, "capacity_probe": probe, "loads": loads}
+        Path(args.json).write_text(json.dumps(raw, indent=1))
     if args.write_docs:
         command = shlex.join([_python_for_docs(), "-m", "benchmarks.run", *(argv or sys.argv[1:])])
-        load = (load_before, os.getloadavg()[0])
-        write_docs(command, args, libs, results, summary, codec, workload, problems, load)
+        library = (library_before, library_after)
+        write_docs(
+            command, args, plan, results, summary, codec, workload, problems, loads, probe, library
+        )
         print(f"wrote {DOCS.relative_to(ROOT)}", file=sys.stderr)
     return 1 if problems else 0
 

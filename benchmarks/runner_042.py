@@ -5,6 +5,8 @@ That venv's ``pydantic_dynamo`` is 0.4.2 and its ``pydantic`` is v1, so the 0.4.
 aioboto3 are imported with ``importlib``: they are ``Any`` to mypy, which checks this file
 against the main venv (where ``pydantic_dynamo`` is this project's library). The model below is
 the seed's ``tests/models.py`` in Pydantic v1 spelling (``int | None`` means "default None" in v1).
+The ``write_once`` op set runs 0.4.2's ``WriteOnceRepository[Example](async_repo=repo)``
+(``pydantic_dynamo.v2.write_once``).
 
 ``.bench-venv-042/bin/python -m benchmarks.runner_042 --endpoint URL --table NAME [--n 2000]``
 """
@@ -77,6 +79,16 @@ class Runner042:
         self.get_ids = [content_ids(i) for i in workload.get_indices()]
         self.updates = [(content_ids(i), value) for i, value in workload.update_values()]
         self.listed: list[Any] = []
+        write_once = importlib.import_module("pydantic_dynamo.v2.write_once")
+        self.write_once = write_once.WriteOnceRepository[Example](async_repo=repo)
+        changed = dict(workload.changed_values())
+        self.changed_contents = [
+            content.copy(update={"item": content.item.copy(update={"int_field": changed[i]})})
+            if i in changed
+            else content
+            for i, content in enumerate(self.contents)
+        ]
+        self.written: dict[str, list[Any]] = {}
 
     async def run(self, op: str) -> int:
         count: int = await getattr(self, f"op_{op}")()
@@ -115,16 +127,61 @@ class Runner042:
             await self.repo.update(list(PARTITION_IDS), cid, command)
         return len(self.updates)
 
+    async def _write_once(self, op: str, contents: list[Any]) -> int:
+        self.written[op] = await self.write_once.write(contents)
+        return len(self.written[op])
+
+    async def op_all_new(self) -> int:
+        return await self._write_once("all_new", self.contents)
+
+    async def op_all_repeated(self) -> int:
+        return await self._write_once("all_repeated", self.contents)
+
+    async def op_changed_10pct(self) -> int:
+        return await self._write_once("changed_10pct", self.changed_contents)
+
+    async def write_once_checks(self) -> dict[str, Any]:
+        """After the timed ops: what each call reported, and what the table holds."""
+        stored = {
+            tuple(content.content_ids): content.item
+            async for response in self.repo.list(list(PARTITION_IDS), None)
+            for content in response.contents
+        }
+        changed = {tuple(content_ids(i)) for i, _ in self.workload.changed_values()}
+        return {
+            "all_new_reports_every_input": sorted(c.content_ids for c in self.written["all_new"])
+            == sorted(c.content_ids for c in self.contents),
+            "changed_10pct_reports_the_changed": {
+                tuple(c.content_ids) for c in self.written["changed_10pct"]
+            }
+            == changed,
+            "table_holds_latest_contents": stored
+            == {tuple(c.content_ids): c.item for c in self.changed_contents},
+        }
+
+    def crud_checks(self) -> dict[str, Any]:
+        by_id = {tuple(content.content_ids): content.item for content in self.listed}
+        return {
+            "list_keys_match": set(by_id)
+            == {tuple(content_ids(i)) for i in range(self.workload.n)},
+            "list_items_equal": all(
+                by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(self.expected)
+            ),
+        }
+
 
 async def run_async(args: Any) -> None:
     workload = harness.workload_from(args)
     aioboto3 = importlib.import_module("aioboto3")
     repository = importlib.import_module("pydantic_dynamo.v2.repository")
     counter = harness.RequestCounter()
+    capacity = harness.CapacityMeter() if harness.wants_capacity(args) else None
     session = aioboto3.Session()
     async with session.resource("dynamodb", endpoint_url=args.endpoint) as resource:
         client = resource.meta.client
         client.meta.events.register("before-send.dynamodb", counter)
+        if capacity is not None:
+            capacity.register(client)
         repo = repository.DynamoRepository[Example](
             item_class=Example,
             partition_prefix=PARTITION_PREFIX,
@@ -139,14 +196,11 @@ async def run_async(args: Any) -> None:
         runner = Runner042(repo, workload)
         await repo.get(list(PARTITION_IDS), ["warm-up"])  # connection, endpoint, loaders
         ops = OP_SETS[args.op_set]
-        results = await harness.measure_async(ops, runner.run, counter, args.profile)
-    by_id = {tuple(content.content_ids): content.item for content in runner.listed}
-    checks = {
-        "list_keys_match": set(by_id) == {tuple(content_ids(i)) for i in range(workload.n)},
-        "list_items_equal": all(
-            by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(runner.expected)
-        ),
-    }
+        results = await harness.measure_async(ops, runner.run, counter, args.profile, capacity)
+        if args.op_set == "write_once":
+            checks = await runner.write_once_checks()
+        else:
+            checks = runner.crud_checks()
     harness.emit(
         "pydantic-dynamo 0.4.2",
         args.variant,

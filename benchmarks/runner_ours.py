@@ -6,6 +6,7 @@ Variants:
   (``AWS_ENDPOINT_URL_DYNAMODB``, set by ``benchmarks.run`` to DynamoDB Local).
 
 Every read materializes its models (``.contents`` of every batch, ``.content`` of every get).
+The ``write_once`` op set runs ``SyncWriteOnceRepository[Example](repo).write`` on the inputs.
 
 ``python -m benchmarks.runner_ours --endpoint URL --table NAME [--variant own] [--n 2000]``
 """
@@ -32,7 +33,12 @@ from benchmarks.workload import (
     Workload,
     content_ids,
 )
-from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
+from pydantic_dynamo import (
+    PartitionedContent,
+    SyncDynamoRepository,
+    SyncWriteOnceRepository,
+    UpdateCommand,
+)
 
 VARIANTS = ("client", "own")
 
@@ -54,6 +60,18 @@ class OursRunner:
         self.updates = [(content_ids(i), value) for i, value in workload.update_values()]
         self.listed: list[PartitionedContent[Example]] = []
         self.updated: list[PartitionedContent[Example]] = []
+        # write_once: the same inputs, then every 10th with int_field changed.
+        self.write_once = SyncWriteOnceRepository[Example](repo)
+        changed = dict(workload.changed_values())
+        self.changed_contents = [
+            content.model_copy(
+                update={"item": content.item.model_copy(update={"int_field": changed[i]})}
+            )
+            if i in changed
+            else content
+            for i, content in enumerate(self.contents)
+        ]
+        self.written: dict[str, list[PartitionedContent[Example]]] = {}
 
     def run(self, op: str) -> int:
         count: int = getattr(self, f"op_{op}")()
@@ -94,6 +112,38 @@ class OursRunner:
             for cid, value in self.updates
         ]
         return len(self.updated)
+
+    def _write_once(self, op: str, contents: list[PartitionedContent[Example]]) -> int:
+        self.written[op] = self.write_once.write(contents)
+        return len(self.written[op])
+
+    def op_all_new(self) -> int:
+        return self._write_once("all_new", self.contents)
+
+    def op_all_repeated(self) -> int:
+        return self._write_once("all_repeated", self.contents)
+
+    def op_changed_10pct(self) -> int:
+        return self._write_once("changed_10pct", self.changed_contents)
+
+    def write_once_checks(self) -> dict[str, Any]:
+        """After the timed ops: what each call reported, and what the table holds."""
+        stored = {
+            tuple(content.content_ids): content.item
+            for response in self.repo.list(list(PARTITION_IDS), None)
+            for content in response.contents
+        }
+        changed = {tuple(content_ids(i)) for i, _ in self.workload.changed_values()}
+        return {
+            "all_new_reports_every_input": sorted(c.content_ids for c in self.written["all_new"])
+            == sorted(c.content_ids for c in self.contents),
+            "changed_10pct_reports_the_changed": {
+                tuple(c.content_ids) for c in self.written["changed_10pct"]
+            }
+            == changed,
+            "table_holds_latest_contents": stored
+            == {tuple(c.content_ids): c.item for c in self.changed_contents},
+        }
 
     def checks(self) -> dict[str, Any]:
         by_id = {tuple(content.content_ids): content.item for content in self.listed}
@@ -141,13 +191,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         sort_key=SORT_KEY,
         **kwargs,
     )
+    capacity = harness.CapacityMeter() if harness.wants_capacity(args) else None
     with repo:
         runner = OursRunner(repo, workload)
         repo.get(list(PARTITION_IDS), ["warm-up"])  # connection, endpoint, loaders
+        client = _repo_client(repo)
         if args.variant == "own":
-            _repo_client(repo).meta.events.register("before-send.dynamodb", counter)
+            client.meta.events.register("before-send.dynamodb", counter)
+        if capacity is not None:
+            capacity.register(client)
         ops = OP_SETS[args.op_set]
-        results = harness.measure(ops, runner.run, counter, args.profile)
+        results = harness.measure(ops, runner.run, counter, args.profile, capacity)
+        checks = runner.write_once_checks() if args.op_set == "write_once" else runner.checks()
     harness.emit(
         "pydantic-dynamo (ours)",
         args.variant,
@@ -155,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         versions={
             name: version(name) for name in ("pydantic-dynamo", "pydantic", "boto3", "botocore")
         },
-        checks=runner.checks(),
+        checks=checks,
         client=repo.client,
     )
 

@@ -8,8 +8,11 @@ set of 5 phrases, a date, a time (whole seconds), a UTC datetime (whole seconds)
 and an optional int (set on every other item, so both the null and the number paths run).
 
 Operation sets: a runner implements one method per operation name; ``OP_SETS`` says which
-operations a set runs, in order. A new comparison (e.g. WriteOnceRepository) adds a set here
-and the matching methods in the runners that support it.
+operations a set runs, in order. A new comparison adds a set here and the matching methods in
+the runners that support it. ``write_once`` runs a write-once repository three times on the same
+N keys of one partition: all new (empty table), all repeated (the same inputs again), and 10%
+changed (``int_field`` of every 10th input changed); each op counts the contents the repository
+reported as written. Its runs also meter consumed capacity (``CAPACITY_OP_SETS``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ ENUM_VALUES = ("one", "two", "three")
 # Operation sets: name -> operations, in the order they run (each needs the ones before it).
 OP_SETS: dict[str, tuple[str, ...]] = {
     "crud": ("put_batch", "list", "get_batch", "get", "update"),
+    "write_once": ("all_new", "all_repeated", "changed_10pct"),
 }
+# Operation sets whose runs ask DynamoDB for ConsumedCapacity (harness.CapacityMeter). The
+# others send exactly what each library sends by itself.
+CAPACITY_OP_SETS = frozenset({"write_once"})
+# In the 10% changed scenario, every CHANGE_EVERY-th input gets int_field CHANGED_INT_BASE + its
+# index (the seeded values are below 10,000, so each of them differs from what is stored).
+CHANGE_EVERY = 10
+CHANGED_INT_BASE = 20_000
 
 _VERBS = (
     "implement",
@@ -159,12 +170,20 @@ class Workload:
         rng = random.Random(self.seed * 7919 + 4)
         return [(i, 10_000 + rng.randrange(10_000)) for i in self._sample(3, self.updates)]
 
+    def changed_values(self) -> list[tuple[int, int]]:
+        """(item index, new int_field value) for the write-once 10% changed scenario."""
+        return [(i, CHANGED_INT_BASE + i) for i in range(0, self.n, CHANGE_EVERY)]
+
     def expected_items(self, op: str) -> int:
-        """How many items an operation must touch; runners report it, the orchestrator checks."""
+        """How many items an operation must touch (write-once: report as written); runners
+        report it, the orchestrator checks."""
         return {
             "put_batch": self.n,
             "list": self.n,
             "get_batch": min(self.get_batch_size, self.n),
             "get": min(self.gets, self.n),
             "update": min(self.updates, self.n),
+            "all_new": self.n,
+            "all_repeated": 0,
+            "changed_10pct": len(self.changed_values()),
         }[op]
