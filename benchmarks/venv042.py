@@ -1,55 +1,23 @@
-"""The venv for pydantic-dynamo 0.4.2 (Pydantic v1): built once, rebuilt when its pins change.
+"""The venv for pydantic-dynamo 0.4.2 (Pydantic v1), in ``.bench-venv-042/`` (git-ignored).
 
-``python -m benchmarks.venv042`` builds it alone; ``benchmarks.run`` calls ``ensure_venv``.
-It lives in ``.bench-venv-042/`` at the repository root (git-ignored by ``.bench-venv*/``) and
-holds exactly ``benchmarks/requirements-042.txt``.
+It holds exactly ``benchmarks/requirements-042.txt``. ``python -m benchmarks.venv042`` builds it
+alone; ``benchmarks.run`` calls ``ensure_venv``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_DIR = ROOT / ".bench-venv-042"
+from benchmarks import venvs
+
+VENV_DIR = venvs.ROOT / ".bench-venv-042"
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-042.txt"
-_STAMP = ".requirements.sha256"
+_CHECK = "import pydantic, pydantic_dynamo.v2.repository; assert pydantic.VERSION < '2'"
 
 
-def venv_python(venv_dir: Path = VENV_DIR) -> Path:
-    return venv_dir / "bin" / "python"
-
-
-def ensure_venv(venv_dir: Path = VENV_DIR, requirements: Path = REQUIREMENTS) -> Path:
-    """Return the venv's python, creating or refreshing the venv if its pins changed."""
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    stamp = venv_dir / _STAMP
-    python = venv_python(venv_dir)
-    if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return python
-    print(f"building {venv_dir.name} from {requirements.name} ...", file=sys.stderr, flush=True)
-    venv.EnvBuilder(clear=True, with_pip=True).create(venv_dir)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            str(requirements),
-        ],
-        check=True,
-        stdout=sys.stderr,
-    )
-    check = "import pydantic, pydantic_dynamo.v2.repository; assert pydantic.VERSION < '2'"
-    subprocess.run([str(python), "-c", check], check=True)
-    stamp.write_text(digest + "\n")
-    return python
+def ensure_venv() -> Path:
+    """The 0.4.2 venv's python, built or refreshed as needed."""
+    return venvs.ensure_venv(VENV_DIR, REQUIREMENTS, _CHECK)
 
 
 if __name__ == "__main__":
