@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Generic
 
 from pydantic_dynamo import flows
-from pydantic_dynamo.flows import Call, CallMany, Emit, Flow, Sleep
+from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -31,7 +31,6 @@ from pydantic_dynamo.write_once import write_once_flow
 
 __all__ = ["DynamoRepository", "WriteOnceRepository", "aiterate", "arun", "low_level_view"]
 
-MAX_CONCURRENCY = 8
 
 # What boto3's DynamoDB *resource* registers on its client to convert Python values to and from
 # AttributeValues. Our requests are AttributeValues already.
@@ -70,7 +69,7 @@ async def _perform(client: Any, step: Any) -> tuple[Any, BaseException | None]:
         await asyncio.sleep(step.seconds)
         return None, None
     if type(step) is CallMany:
-        limit = asyncio.Semaphore(MAX_CONCURRENCY)
+        limit = asyncio.Semaphore(CALL_MANY_CONCURRENCY)
 
         async def one(call: Call) -> Any:
             async with limit:

@@ -7,13 +7,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic_dynamo.flows import Call, CallMany, Emit, Flow, Sleep
+from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
 
 __all__ = ["iterate", "run"]
-
-# Concurrent calls of one CallMany step (write-once's conditional puts). boto3 clients are
-# thread-safe; their default connection pool holds 10 connections.
-MAX_CONCURRENCY = 8
 
 
 def _call(client: Any, call: Call) -> Any:
@@ -29,7 +25,7 @@ def _call_many(client: Any, step: CallMany) -> list[Any]:
 
     if len(step.calls) == 1:
         return [attempt(step.calls[0])]
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENCY, len(step.calls))) as pool:
+    with ThreadPoolExecutor(max_workers=min(CALL_MANY_CONCURRENCY, len(step.calls))) as pool:
         return list(pool.map(attempt, step.calls))
 
 

@@ -34,6 +34,7 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 
 __all__ = [
+    "CALL_MANY_CONCURRENCY",
     "Call",
     "CallMany",
     "Emit",
@@ -61,6 +62,11 @@ class Call:
     def __init__(self, operation: str, request: Item) -> None:
         self.operation = operation
         self.request = request
+
+
+# How many calls of one CallMany step either driver sends at once (write-once's conditional
+# puts). boto3's default connection pool holds 10 connections; the lean transport keeps 10.
+CALL_MANY_CONCURRENCY = 8
 
 
 class CallMany:
