@@ -20,8 +20,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python benchmarks/cold_start.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3
 
+from benchmarks.admin import admin_client
 from local_stack.dynamodb_local import create_records_table, start_dynamodb_local
 
 TABLE = "cold-start"
@@ -71,13 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
             AWS_EC2_METADATA_DISABLED="true",
         )
-        admin = boto3.client(
-            "dynamodb",
-            endpoint_url=server.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-        )
+        admin = admin_client(server.endpoint_url)
         create_records_table(admin, TABLE)
         print("| case | median ms | runs (ms) |\n|---|---:|---|")
         for name, code in CASES.items():

@@ -36,9 +36,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3
 
 from benchmarks import codec_bench, venv042, venv_peers
+from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
 from benchmarks.workload import OP_SETS, PARTITION_KEY, SORT_KEY, Workload
 from local_stack.dynamodb_local import (
@@ -400,13 +400,7 @@ def format_units(results: dict[str, list[dict[str, Any]]], libs: list[Lib]) -> s
 def probe_capacity(endpoint: str) -> dict[str, Any]:
     """What DynamoDB Local reports as consumed for a failed conditional PutItem and for a
     BatchGetItem of absent keys (the cases where its accounting may differ from AWS's)."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
+    client = admin_client(endpoint)
     meter = CapacityMeter()
     meter.register(client)
     table = f"bench-probe-{uuid.uuid4().hex[:8]}"
@@ -879,13 +873,7 @@ def main(argv: list[str] | None = None) -> int:
     probe: dict[str, Any] | None = None
     with start_dynamodb_local() as server:
         endpoint = server.endpoint_url
-        admin = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-        )
+        admin = admin_client(endpoint)
         print(f"DynamoDB Local at {endpoint}; warming up", file=sys.stderr)
         run_once(_lib(FLOOR), main_python, endpoint, admin, args, CRUD, "warmup")
         for lib in plan.get(WRITE_ONCE, []):  # the server's conditional puts, batch gets...
