@@ -6,6 +6,7 @@ import datetime
 import subprocess
 import sys
 from typing import Any
+from unittest import mock
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -13,6 +14,8 @@ from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, NoRegionError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pydantic_dynamo.transport import LeanClient, TransportRetries
 from pydantic_dynamo.transport.endpoints import resolve_endpoint, resolve_region
@@ -48,6 +51,88 @@ def test_signed_headers_equal_botocores_own_signer(
     )
     assert ours == dict(theirs.headers.items())
     assert ours["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/")
+
+
+_HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=30
+).filter(lambda text: text.strip() != "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    region=st.sampled_from(["us-east-1", "eu-west-3", "ap-southeast-2", "local"]),
+    access_key=st.text(st.characters(min_codepoint=0x30, max_codepoint=0x5A), min_size=1),
+    secret=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+    token=st.none() | st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+    url=st.sampled_from(
+        [
+            "https://dynamodb.eu-west-1.amazonaws.com",
+            "https://dynamodb.eu-west-1.amazonaws.com:443",
+            "http://127.0.0.1:8000",
+            "http://localhost:80",
+            "http://[::1]:8000",
+            "https://user@DynamoDB.Example.COM:8443",
+        ]
+    ),
+    with_host=st.booleans(),
+    body=st.binary(max_size=300),
+    extra=st.dictionaries(
+        st.sampled_from(["X-Amz-Target", "x-amzn-trace-id", "X-Custom", "Expect", "user-agent"]),
+        _HEADER_TEXT,
+    ),
+    when=st.datetimes(
+        min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2099, 12, 31)
+    ),
+)
+def test_signing_equals_botocores_for_any_request(
+    region: str,
+    access_key: str,
+    secret: str,
+    token: str | None,
+    url: str,
+    with_host: bool,
+    body: bytes,
+    extra: dict[str, str],
+    when: datetime.datetime,
+) -> None:
+    when = when.replace(microsecond=0)
+    headers = {"Content-Type": "application/x-amz-json-1.0", **extra}
+    if with_host:
+        headers["Host"] = "dynamodb.example.com"
+    credentials = Credentials(access_key, secret, token)
+    theirs = AWSRequest(method="POST", url=url + "/", data=body, headers=dict(headers))
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+        SigV4Auth(credentials, "dynamodb", region).add_auth(theirs)
+
+    signer = Signer(region)
+    ours = signer.sign(credentials.get_frozen_credentials(), url, body, dict(headers), when=when)
+    assert ours == dict(theirs.headers.items())
+    # The cached signing key and date serve a second, different request just as well.
+    again = signer.sign(credentials.get_frozen_credentials(), url, b"x", dict(headers), when=when)
+    theirs = AWSRequest(method="POST", url=url + "/", data=b"x", headers=dict(headers))
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+        SigV4Auth(credentials, "dynamodb", region).add_auth(theirs)
+    assert again == dict(theirs.headers.items())
+
+
+def test_the_signing_key_follows_the_day_and_the_secret() -> None:
+    signer = Signer("us-east-1")
+    day_one = datetime.datetime(2026, 11, 26, 23, 59, 59)
+    day_two = datetime.datetime(2026, 11, 27, 0, 0, 0)
+    for secret, when in [("A", day_one), ("A", day_two), ("B", day_two), ("A", day_two)]:
+        credentials = Credentials("AKID", secret)
+        theirs = AWSRequest(method="POST", url=URL + "/", data=BODY, headers=_headers())
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+            SigV4Auth(credentials, "dynamodb", "us-east-1").add_auth(theirs)
+        ours = signer.sign(credentials.get_frozen_credentials(), URL, BODY, _headers(), when=when)
+        assert ours == dict(theirs.headers.items())
+
+
+def test_signing_without_credentials_is_botocores_no_credentials_error() -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    with pytest.raises(NoCredentialsError):
+        Signer("us-east-1").sign(None, URL, BODY, _headers())
 
 
 def test_a_skewed_clock_signs_with_the_corrected_time() -> None:

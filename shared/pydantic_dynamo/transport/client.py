@@ -45,7 +45,7 @@ from pydantic_dynamo.transport.endpoints import resolve_endpoint, resolve_region
 from pydantic_dynamo.transport.errors import ErrorClasses, error_fields, response_metadata
 from pydantic_dynamo.transport.http import ConnectionFailedError, HttpAnswer, HttpPool
 from pydantic_dynamo.transport.retries import CLOCK_SKEW_CODES, TransportRetries
-from pydantic_dynamo.transport.signing import Signer, SigningRequest
+from pydantic_dynamo.transport.signing import Signer
 from pydantic_dynamo.transport.wire import decode_body, encode_body
 
 __all__ = ["LeanClient"]
@@ -66,6 +66,21 @@ class _OperationModel:
 
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+class _HookRequest:
+    """What ``before-send`` hooks see as ``request``: the attributes of botocore's
+    ``AWSPreparedRequest`` that hooks read (method, url, headers, body)."""
+
+    __slots__ = ("body", "context", "headers", "method", "params", "url")
+
+    def __init__(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        self.method = "POST"
+        self.url = url
+        self.body = body
+        self.headers = headers
+        self.params: dict[str, str] = {}
+        self.context: dict[str, Any] = {}
 
 
 class _Meta:
@@ -301,7 +316,7 @@ class LeanClient:
         }
         self._signer.sign(self._credentials.frozen(), self._url, body, headers)
         if events is not None:
-            request = SigningRequest(self._url + "/", body, headers)
+            request = _HookRequest(self._url + "/", body, headers)
             _, answer = events.emit_until_response(
                 f"before-send.dynamodb.{operation}", request=request
             )

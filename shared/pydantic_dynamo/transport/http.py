@@ -1,19 +1,24 @@
-"""The lean transport's HTTP: kept-alive connections to one endpoint, reused last-in first-out.
+"""The lean transport's HTTP/1.1: kept-alive connections to one endpoint, reused last-in first-out.
 
-Connections are the standard library's ``http.client`` ones: driven directly, a request costs
-about half the client CPU of urllib3's pool (measured here: 110 against 200 microseconds per
-GetItem to DynamoDB Local), which is most of what a lean small request spends. What urllib3's
-pool adds that matters here is kept: a pooled connection that the server closed while it sat
-idle is detected before reuse (urllib3's own ``wait_for_read`` check) and replaced; at most
-``max_connections`` idle connections are kept (botocore's default is 10); sockets have
+A request is written with one ``sendall`` (head and body together) and its answer read straight
+from the socket: the status line and headers are split by hand and the body read to its
+``Content-Length`` (or its chunks) into one buffer. The standard library's ``http.client``
+costs more than twice that per request, most of it in ``email``'s header parser, and urllib3's
+pool (botocore's) more again: measured here, client CPU per GetItem to DynamoDB Local, about 45
+microseconds against 115 and 200 (``python -m benchmarks.transport_bench``). For a small
+request that is most of what the client spends.
+
+What urllib3's pool adds that matters here is kept: a pooled connection that the server closed
+while it sat idle is detected before reuse (urllib3's own ``wait_for_read`` check) and replaced;
+at most ``max_connections`` idle connections are kept (botocore's default is 10); sockets have
 ``TCP_NODELAY``; HTTPS verifies certificates and host names against the bundle botocore would
-use (``AWS_CA_BUNDLE`` when set, else certifi's or botocore's own). Nothing is retried here:
-retrying is the transport's decision (:mod:`pydantic_dynamo.transport.retries`).
+use (``AWS_CA_BUNDLE`` when set, else certifi's or botocore's own). A connection goes back to
+the pool only after a complete, well-formed answer that did not ask to close. Nothing is retried
+here: retrying is the transport's decision (:mod:`pydantic_dynamo.transport.retries`).
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import ssl
@@ -24,6 +29,10 @@ from urllib.parse import urlsplit
 from urllib3.util.wait import wait_for_read
 
 __all__ = ["ConnectionFailedError", "HttpAnswer", "HttpPool"]
+
+# Limits on what a server may send before the body: DynamoDB's heads are well under 1 kB.
+_MAX_HEAD_BYTES = 64 * 1024
+_RECV_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,10 @@ class ConnectionFailedError(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
+
+
+class _MalformedAnswerError(Exception):
+    """The server's bytes are not an HTTP/1.x answer (the connection is then dropped)."""
 
 
 class HttpPool:
@@ -71,76 +84,175 @@ class HttpPool:
 
             bundle = os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True)
             self.context = ssl.create_default_context(cafile=bundle)
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
 
     def post(self, headers: dict[str, str], body: bytes) -> HttpAnswer:
-        """POST ``body`` to ``/``; raises :class:`ConnectionFailedError` when no answer came."""
-        connection = self._take()
+        """POST ``body`` to ``/``; raises :class:`ConnectionFailedError` when no answer came.
+
+        ``Content-Length`` is added; header names and values must not hold CR or LF.
+        """
+        head = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+        # Each line ends in the one CRLF: any other CR or LF is a value trying to add a header.
+        if head.count("\n") != len(headers) or head.count("\r") != len(headers):
+            raise ValueError("HTTP header names and values cannot hold CR or LF")
+        request = f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
+        sock = self._take()
         try:
-            connection.request("POST", "/", body, headers)
-            response = connection.getresponse()
-            content = response.read()
+            sock.sendall(request + body)
+            answer, keep = _read_answer(sock)
         except TimeoutError as error:
-            connection.close()
+            sock.close()
             raise ConnectionFailedError("read-timeout", type(error).__name__) from error
-        except (http.client.HTTPException, OSError) as error:
-            connection.close()
+        except (OSError, _MalformedAnswerError) as error:
+            sock.close()
             raise ConnectionFailedError("closed", type(error).__name__) from error
-        answer = HttpAnswer(
-            response.status,
-            {name.lower(): value for name, value in response.getheaders()},
-            content,
-        )
-        if response.will_close:
-            connection.close()
+        if keep:
+            self._give_back(sock)
         else:
-            self._give_back(connection)
+            sock.close()
         return answer
 
     def close(self) -> None:
         """Close every idle connection."""
         with self._lock:
             idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+        for sock in idle:
+            sock.close()
 
-    def _take(self) -> http.client.HTTPConnection:
+    def _take(self) -> socket.socket:
         while True:
             with self._lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
+                sock = self._idle.pop() if self._idle else None
+            if sock is None:
                 return self._connect()
-            sock = connection.sock
             # Readable while idle means the server closed it (or sent junk): never reuse it.
-            if sock is not None and not wait_for_read(sock, timeout=0.0):
-                return connection
-            connection.close()
+            if not wait_for_read(sock, timeout=0.0):
+                return sock
+            sock.close()
 
-    def _give_back(self, connection: http.client.HTTPConnection) -> None:
+    def _give_back(self, sock: socket.socket) -> None:
         with self._lock:
             if len(self._idle) < self.max_connections:
-                self._idle.append(connection)
+                self._idle.append(sock)
                 return
-        connection.close()
+        sock.close()
 
-    def _connect(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection
-        if self.context is not None:
-            connection = http.client.HTTPSConnection(
-                self.host, self.port, timeout=self.connect_timeout, context=self.context
-            )
-        else:
-            connection = http.client.HTTPConnection(
-                self.host, self.port, timeout=self.connect_timeout
-            )
+    def _connect(self) -> socket.socket:
         try:
-            connection.connect()
+            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         except OSError as error:
-            connection.close()
             raise ConnectionFailedError("connect", type(error).__name__) from error
-        sock = connection.sock
-        if sock is not None:
+        try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(self.read_timeout)
-        return connection
+            if self.context is not None:
+                sock = self.context.wrap_socket(sock, server_hostname=self.host)
+        except OSError as error:  # ssl.SSLError included: nothing was sent yet
+            sock.close()
+            raise ConnectionFailedError("connect", type(error).__name__) from error
+        sock.settimeout(self.read_timeout)
+        return sock
+
+
+def _read_answer(sock: socket.socket) -> tuple[HttpAnswer, bool]:
+    """Read one whole answer; also whether the connection may carry another request."""
+    data = b""
+    while True:  # 1xx answers (none expected: no "Expect" is sent) are skipped
+        end = data.find(b"\r\n\r\n")
+        while end < 0:
+            if len(data) > _MAX_HEAD_BYTES:
+                raise _MalformedAnswerError("header section too long")
+            chunk = sock.recv(_RECV_BYTES)
+            if not chunk:
+                raise ConnectionResetError("connection closed before the answer's head")
+            data += chunk
+            end = data.find(b"\r\n\r\n")
+        lines = data[:end].decode("latin-1").split("\r\n")
+        data = data[end + 4 :]
+        version, _, rest = lines[0].partition(" ")
+        code = rest[:3]
+        if not (version.startswith("HTTP/1.") and len(code) == 3 and code.isdigit()):
+            raise _MalformedAnswerError("bad status line")
+        status = int(code)
+        if status >= 200:
+            break
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise _MalformedAnswerError("bad header line")
+        name = name.strip().lower()
+        value = value.strip()
+        if name == "content-length" and headers.get(name, value) != value:
+            raise _MalformedAnswerError("conflicting Content-Length headers")
+        headers[name] = value  # a repeated header: the last one wins, as http.client's dict did
+    keep = headers.get("connection", "").lower() != "close" and version != "HTTP/1.0"
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        content = _read_chunked(sock, data)
+    elif "content-length" in headers:
+        length = headers["content-length"]
+        if not length.isdigit():
+            raise _MalformedAnswerError("bad Content-Length")
+        content = _read_exactly(sock, data, int(length))
+    elif status in (204, 304):
+        content = b""
+    else:  # no length: the body runs to the end of the connection
+        content = _read_to_close(sock, data)
+        keep = False
+    return HttpAnswer(status, headers, content), keep
+
+
+def _read_exactly(sock: socket.socket, start: bytes, length: int) -> bytes:
+    if len(start) >= length:
+        if len(start) > length:  # bytes past the answer: the stream is out of step
+            raise _MalformedAnswerError("more bytes than Content-Length")
+        return start
+    buffer = bytearray(length)
+    buffer[: len(start)] = start
+    view = memoryview(buffer)
+    filled = len(start)
+    while filled < length:
+        got = sock.recv_into(view[filled:])
+        if not got:
+            raise ConnectionResetError("connection closed inside the answer's body")
+        filled += got
+    return bytes(buffer)
+
+
+def _read_chunked(sock: socket.socket, data: bytes) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        end = data.find(b"\r\n")
+        while end < 0:
+            data += _recv_more(sock)
+            end = data.find(b"\r\n")
+        size_text = data[:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _MalformedAnswerError("bad chunk size") from None
+        data = data[end + 2 :]
+        if size == 0:  # the last chunk, then trailers up to an empty line
+            while not (data.startswith(b"\r\n") or b"\r\n\r\n" in data):
+                data += _recv_more(sock)
+            return b"".join(parts)
+        while len(data) < size + 2:
+            data += _recv_more(sock)
+        if data[size : size + 2] != b"\r\n":
+            raise _MalformedAnswerError("chunk without its CRLF")
+        parts.append(data[:size])
+        data = data[size + 2 :]
+
+
+def _recv_more(sock: socket.socket) -> bytes:
+    chunk = sock.recv(_RECV_BYTES)
+    if not chunk:
+        raise ConnectionResetError("connection closed inside a chunked body")
+    return chunk
+
+
+def _read_to_close(sock: socket.socket, data: bytes) -> bytes:
+    parts = [data]
+    while chunk := sock.recv(_RECV_BYTES):
+        parts.append(chunk)
+    return b"".join(parts)

@@ -1,11 +1,17 @@
-"""Signing DynamoDB requests with botocore's own SigV4 signer, quietly and with a skew offset.
+"""SigV4 for DynamoDB's JSON requests: botocore's algorithm, specialised and with a cached key.
 
-The canonical request, the string to sign and the signature are botocore's
-(:class:`botocore.auth.SigV4Auth`); what this module changes is only *when* and *how loudly*:
+Every request this transport sends has the same shape (``POST /``, no query string, a handful of
+headers, a JSON body), so the canonical request is built directly instead of through botocore's
+general :class:`botocore.auth.SigV4Auth`, and the signing key (four HMACs of the date, region,
+service and secret) is derived once per day and secret rather than per request. The steps and
+their output are botocore's: tests sign the same requests with ``SigV4Auth`` (fixed cases and
+generated ones: tokens, hosts, bodies, times, header spellings) and compare every header. Measured
+here, a signature costs about 6 microseconds of CPU against 36 for botocore's ``add_auth``
+(``python -m benchmarks.transport_bench``).
 
-- the signing time is ``now + skew`` (the offset learnt from a clock-skew error), and
-- nothing is logged: botocore's ``add_auth`` writes the canonical request, the string to sign
-  and the signature to its debug log, and this transport must never write a signature anywhere.
+Nothing is logged (botocore's ``add_auth`` writes the canonical request and the signature to its
+debug log; this transport never writes a signature anywhere), and the signing time is
+``now + skew``, the offset learnt from a clock-skew error.
 
 >>> from botocore.credentials import ReadOnlyCredentials
 >>> signer = Signer("us-east-1")
@@ -20,50 +26,21 @@ The canonical request, the string to sign and the signature are botocore's
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import hashlib
+import hmac
+import time
+from urllib.parse import urlsplit
 
-from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
-__all__ = ["Signer", "SigningRequest"]
+__all__ = ["Signer"]
 
 SERVICE = "dynamodb"
-
-
-class SigningRequest:
-    """The few attributes of a request that :class:`~botocore.auth.SigV4Auth` reads.
-
-    A lighter stand-in for ``botocore.awsrequest.AWSRequest``, whose ``body`` property prepares
-    a whole new request each time it is read.
-    """
-
-    __slots__ = ("body", "context", "headers", "method", "params", "url")
-
-    def __init__(self, url: str, body: bytes, headers: dict[str, str]) -> None:
-        self.method = "POST"
-        self.url = url
-        self.body = body
-        self.headers = headers
-        self.params: dict[str, str] = {}
-        self.context: dict[str, Any] = {}
-
-
-class _QuietSigV4Auth(SigV4Auth):
-    """botocore's SigV4 with a given signing time and without its debug logging."""
-
-    def sign_at(self, request: SigningRequest, when: datetime.datetime) -> None:
-        """``add_auth`` step by step (botocore's own steps), minus its logging."""
-        if self.credentials is None:
-            raise NoCredentialsError()
-        request.context["timestamp"] = when.strftime(SIGV4_TIMESTAMP)
-        # The stubs type these for AWSRequest; SigningRequest has every attribute they read.
-        auth: Any = self
-        auth._modify_request_before_signing(request)
-        canonical_request = auth.canonical_request(request)
-        string_to_sign = auth.string_to_sign(request, canonical_request)
-        signature = auth.signature(string_to_sign, request)
-        auth._inject_signature_to_request(request, signature)
+_ALGORITHM = "AWS4-HMAC-SHA256"
+# Headers botocore leaves out of the signature (botocore.auth.SIGNED_HEADERS_BLACKLIST).
+_UNSIGNED = frozenset({"expect", "transfer-encoding", "user-agent", "x-amzn-trace-id"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Signer:
@@ -72,6 +49,13 @@ class Signer:
     def __init__(self, region: str) -> None:
         self.region = region
         self.skew = 0.0
+        self._scope_tail = f"/{region}/{SERVICE}/aws4_request"
+        # (secret key, date stamp, signing key): the last one only, a key lasts a whole day.
+        # One tuple, read and replaced whole, so that threads never mix two days' parts.
+        self._key: tuple[str, str, bytes] = ("", "", b"")
+        # (whole second, its X-Amz-Date): formatted once per second.
+        self._date_of: tuple[int, str] = (-1, "")
+        self._hosts: dict[str, str] = {}
 
     def sign(
         self,
@@ -86,9 +70,70 @@ class Signer:
 
         ``when`` (naive UTC) is for tests; by default it is now, corrected by ``skew``.
         """
-        if when is None:
-            now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-            when = now + datetime.timedelta(seconds=self.skew) if self.skew else now
-        auth = _QuietSigV4Auth(credentials, SERVICE, self.region)  # type: ignore[arg-type]
-        auth.sign_at(SigningRequest(url, body, headers), when)
+        if credentials is None or not credentials.secret_key:
+            raise NoCredentialsError()
+        amz_date = self._date(when)
+        for stale in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            headers.pop(stale, None)
+        headers["X-Amz-Date"] = amz_date
+        if credentials.token:
+            headers["X-Amz-Security-Token"] = credentials.token
+        signed: dict[str, list[str]] = {}
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered not in _UNSIGNED:
+                signed.setdefault(lowered, []).append(" ".join(value.split()))
+        if "host" not in signed:
+            signed["host"] = [self._host_of(url)]
+        names = sorted(signed)
+        signed_names = ";".join(names)
+        canonical = "POST\n/\n\n{}\n\n{}\n{}".format(
+            "\n".join([f"{name}:{','.join(signed[name])}" for name in names]),
+            signed_names,
+            hashlib.sha256(body).hexdigest(),
+        )
+        day = amz_date[:8]
+        scope = day + self._scope_tail
+        to_sign = "\n".join(
+            (_ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest())
+        )
+        signature = hmac.digest(
+            self._signing_key(credentials.secret_key, day), to_sign.encode(), "sha256"
+        )
+        headers["Authorization"] = (
+            f"{_ALGORITHM} Credential={credentials.access_key}/{scope}, "
+            f"SignedHeaders={signed_names}, Signature={signature.hex()}"
+        )
         return headers
+
+    def _date(self, when: datetime.datetime | None) -> str:
+        if when is not None:
+            return when.strftime("%Y%m%dT%H%M%SZ")
+        second = int(time.time() + self.skew)
+        cached_second, amz_date = self._date_of
+        if second != cached_second:
+            amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+            self._date_of = (second, amz_date)
+        return amz_date
+
+    def _signing_key(self, secret: str, day: str) -> bytes:
+        cached_secret, cached_day, key = self._key
+        if cached_secret != secret or cached_day != day:
+            key = hmac.digest(("AWS4" + secret).encode(), day.encode(), "sha256")
+            for part in (self.region, SERVICE, "aws4_request"):
+                key = hmac.digest(key, part.encode(), "sha256")
+            self._key = (secret, day, key)
+        return key
+
+    def _host_of(self, url: str) -> str:
+        """botocore's Host for a URL: lower-cased, no user info, the port unless the default."""
+        host = self._hosts.get(url)
+        if host is None:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            if ":" in host:  # an IPv6 literal
+                host = f"[{host}]"
+            if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
+                host = f"{host}:{parts.port}"
+            self._hosts[url] = host
+        return host
