@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import subprocess
 import sys
 from typing import Any
@@ -237,6 +238,48 @@ def test_the_lean_path_never_imports_boto3() -> None:
         "assert 'botocore.client' not in sys.modules, 'botocore.client imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_keys_from_the_environment_sign_without_botocores_credential_chain() -> None:
+    # What a Lambda cold start does: static keys and a token in the environment.
+    code = (
+        "import sys\n"
+        "from pydantic_dynamo.transport import LeanClient\n"
+        "client = LeanClient(endpoint_url='http://127.0.0.1:9')\n"
+        "keys = client._credentials.frozen()\n"
+        "assert tuple(keys) == ('AKID', 'SECRET', 'TOKEN'), keys\n"
+        "headers = client._signer.sign(keys, 'http://127.0.0.1:9', b'{}', {})\n"
+        "assert headers['X-Amz-Security-Token'] == 'TOKEN'\n"
+        "for heavy in ('botocore.credentials', 'botocore.config', 'botocore.session', 'urllib3'):\n"
+        "    assert heavy not in sys.modules, heavy + ' imported'\n"
+    )
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": "AKID",
+        "AWS_SECRET_ACCESS_KEY": "SECRET",
+        "AWS_SESSION_TOKEN": "TOKEN",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_CONFIG_FILE": os.devnull,
+    }
+    subprocess.run([sys.executable, "-c", code], check=True, env=environ)
+
+
+def test_keys_with_an_expiration_in_the_environment_are_botocores_refreshable_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.credentials import RefreshableCredentials
+
+    from pydantic_dynamo.transport.credentials import CredentialSource
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKID")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "2099-01-01T00:00:00Z")
+    source = CredentialSource()
+    assert isinstance(source.credentials, RefreshableCredentials)
+    keys = source.frozen()
+    assert keys is not None
+    assert (keys.access_key, keys.secret_key, keys.token) == ("AKID", "SECRET", None)
+    assert "SECRET" not in repr(source)
 
 
 def test_https_endpoints_verify_certificates() -> None:

@@ -88,12 +88,22 @@ class _Meta:
     attempts, and (lazily) the event hooks."""
 
     def __init__(self, endpoint_url: str, region_name: str, max_attempts: int) -> None:
-        from botocore.config import Config
-
         self.endpoint_url = endpoint_url
         self.region_name = region_name
-        self.config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
+        self.max_attempts = max_attempts
         self.hooks: Any = None
+        self._config: Any = None
+
+    @property
+    def config(self) -> Any:
+        """A botocore ``Config``, built on first access (importing it costs a cold start)."""
+        if self._config is None:
+            from botocore.config import Config
+
+            self._config = Config(
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts}
+            )
+        return self._config
 
     @property
     def events(self) -> Any:

@@ -9,24 +9,24 @@ microseconds against 115 and 200 (``python -m benchmarks.transport_bench``). For
 request that is most of what the client spends.
 
 What urllib3's pool adds that matters here is kept: a pooled connection that the server closed
-while it sat idle is detected before reuse (urllib3's own ``wait_for_read`` check) and replaced;
-at most ``max_connections`` idle connections are kept (botocore's default is 10); sockets have
-``TCP_NODELAY``; HTTPS verifies certificates and host names against the bundle botocore would
-use (``AWS_CA_BUNDLE`` when set, else certifi's or botocore's own). A connection goes back to
-the pool only after a complete, well-formed answer that did not ask to close. Nothing is retried
-here: retrying is the transport's decision (:mod:`pydantic_dynamo.transport.retries`).
+while it sat idle is detected before reuse (a zero-timeout poll, as urllib3's
+``wait_for_read``) and replaced; at most ``max_connections`` idle connections are kept
+(botocore's default is 10); sockets have ``TCP_NODELAY``; HTTPS verifies certificates and host
+names against the bundle botocore would use (``AWS_CA_BUNDLE`` when set, else certifi's or
+botocore's own). A connection goes back to the pool only after a complete, well-formed answer
+that did not ask to close. Nothing is retried here: retrying is the transport's decision
+(:mod:`pydantic_dynamo.transport.retries`).
 """
 
 from __future__ import annotations
 
 import os
+import select
 import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from urllib3.util.wait import wait_for_read
 
 __all__ = ["ConnectionFailedError", "HttpAnswer", "HttpPool"]
 
@@ -127,7 +127,7 @@ class HttpPool:
             if sock is None:
                 return self._connect()
             # Readable while idle means the server closed it (or sent junk): never reuse it.
-            if not wait_for_read(sock, timeout=0.0):
+            if not _readable(sock):
                 return sock
             sock.close()
 
@@ -152,6 +152,16 @@ class HttpPool:
             raise ConnectionFailedError("connect", type(error).__name__) from error
         sock.settimeout(self.read_timeout)
         return sock
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether reading would not block now: data, or the peer's close (poll, else select)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
 
 
 def _read_answer(sock: socket.socket) -> tuple[HttpAnswer, bool]:

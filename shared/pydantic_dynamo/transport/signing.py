@@ -13,10 +13,10 @@ Nothing is logged (botocore's ``add_auth`` writes the canonical request and the 
 debug log; this transport never writes a signature anywhere), and the signing time is
 ``now + skew``, the offset learnt from a clock-skew error.
 
->>> from botocore.credentials import ReadOnlyCredentials
+>>> from pydantic_dynamo.transport.credentials import FrozenCredentials
 >>> signer = Signer("us-east-1")
 >>> headers = signer.sign(
-...     ReadOnlyCredentials("AKID", "SECRET", None), "http://127.0.0.1:8000/", b"{}", {},
+...     FrozenCredentials("AKID", "SECRET", None), "http://127.0.0.1:8000/", b"{}", {},
 ...     when=datetime.datetime(2024, 1, 1),
 ... )
 >>> headers["X-Amz-Date"], headers["Authorization"].split(",")[0]
@@ -29,18 +29,32 @@ import datetime
 import hashlib
 import hmac
 import time
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
-__all__ = ["Signer"]
+__all__ = ["Signer", "SigningKeys"]
 
 SERVICE = "dynamodb"
 _ALGORITHM = "AWS4-HMAC-SHA256"
 # Headers botocore leaves out of the signature (botocore.auth.SIGNED_HEADERS_BLACKLIST).
 _UNSIGNED = frozenset({"expect", "transfer-encoding", "user-agent", "x-amzn-trace-id"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class SigningKeys(Protocol):
+    """What a signature needs of a credentials snapshot (botocore's ``ReadOnlyCredentials``, or
+    :class:`~pydantic_dynamo.transport.credentials.FrozenCredentials`)."""
+
+    @property
+    def access_key(self) -> str | None: ...
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
 
 
 class Signer:
@@ -59,7 +73,7 @@ class Signer:
 
     def sign(
         self,
-        credentials: ReadOnlyCredentials | None,
+        credentials: SigningKeys | None,
         url: str,
         body: bytes,
         headers: dict[str, str],
