@@ -19,7 +19,9 @@ ISO string into a datetime).
 
 from __future__ import annotations
 
+import marshal
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -39,6 +41,7 @@ __all__ = [
     "encode_item",
     "encode_value",
     "item_size",
+    "item_size_bound",
 ]
 
 AttributeValue = dict[str, Any]
@@ -276,19 +279,23 @@ def _decode_number(text: str) -> int | float | Decimal:
 
 def decode_value(value: AttributeValue) -> Any:
     """Decode one AttributeValue into plain Python (str, int/float/Decimal, bool, None, ...)."""
-    # Most values are strings, then numbers: test those first, one dict lookup each.
+    # A chain of lookups, most frequent tag first: on the benchmark's items it measured faster
+    # than a dispatch on the tag through a dict (a missed lookup costs less than a call), and
+    # it keeps the precedence malformed values with several tags have always had. Lists and
+    # maps decode their strings inline, sparing a call per element.
     raw = value.get("S")
     if raw is not None:
         return raw
     raw = value.get("N")
     if raw is not None:
-        return _decode_number(raw)
+        return int(raw) if raw.isdigit() else _decode_number(raw)
     raw = value.get("M")
     if raw is not None:
-        return {k: decode_value(v) for k, v in raw.items()}
+        return decode_item(raw)  # a map's entries decode as an item's attributes
     raw = value.get("L")
     if raw is not None:
-        return [decode_value(v) for v in raw]
+        # A comprehension beats an append loop on lists (not on maps, see decode_item).
+        return [text if (text := v.get("S")) is not None else decode_value(v) for v in raw]
     raw = value.get("BOOL")
     if raw is not None:
         return raw
@@ -311,6 +318,7 @@ def decode_value(value: AttributeValue) -> Any:
 
 def decode_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
     """Decode an item (attribute name to AttributeValue) into a dict of plain Python values."""
+    # A plain loop: cheaper than a dict comprehension for the few entries maps usually hold.
     out: dict[str, Any] = {}
     for name, value in item.items():
         text = value.get("S")
@@ -345,3 +353,41 @@ def _value_size(value: AttributeValue) -> int:
 def item_size(item: Mapping[str, AttributeValue]) -> int:
     """DynamoDB's size of an item in bytes (names plus values), as its documentation counts it."""
     return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
+
+
+# UTF-8 of a lone surrogate (U+D800-U+DFFF), as marshal writes it ("surrogatepass").
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
+
+# Why the marshal form's length bounds item_size. Version 2 writes a str as 5 bytes (type,
+# 32-bit length) plus its UTF-8, bytes as 5 plus the bytes, True/False/None as 1 byte, a dict as
+# 2 bytes (type, end mark) plus each key and value, a list as 5 bytes plus each element; and it
+# writes every object in full (versions 3 and later write a repeated object once, then refer to
+# it: no bound). So each AttributeValue's form exceeds its size (_value_size) by at least 7:
+# - S, B: 2 + 6 (the tag "S") + 5 + its UTF-8 or bytes = 13 + what its size counts;
+# - N of n characters: 13 + n, against (n + 1) // 2 + 1;
+# - BOOL, NULL: 2 + 9 + 1 = 12, against 1;
+# - SS, NS, BS: 14 + per element 5 + its length, against at most each element's length;
+# - M: 10 + per entry (5 + the key's UTF-8 + the value's form), against 3 + per entry (the key's
+#   UTF-8 + 1 + the value's size): the key's 5-byte header pays the 1;
+# - L: 13 + the elements' forms, against 3 + per element (1 + its size): each element's form
+#   exceeds its size by 7, which pays the 1.
+# The item is 2 + per attribute (5 + the name's UTF-8 + the value's form), against the names'
+# UTF-8 plus the values' sizes. The wire's compact JSON is a bound too (escapes only lengthen,
+# base64 lengthens bytes) but json's chunking encoder measured slower than the exact walk.
+
+
+def item_size_bound(item: Item) -> int:
+    """An upper bound of :func:`item_size`, about half as costly: the item's marshal length.
+
+    It is the exact size when marshal refuses the item (a ``str`` subclass, deep nesting) or
+    when its form may hold a lone surrogate: marshal writes one, but the exact walk raises
+    ``UnicodeEncodeError`` on it, as it always has.
+    """
+    try:
+        form = marshal.dumps(item, 2)
+    except ValueError:
+        return item_size(item)
+    # The byte test is a memchr; the pattern runs only when an 0xED byte is present.
+    if b"\xed" in form and _SURROGATE_UTF8.search(form) is not None:
+        return item_size(item)
+    return len(form)

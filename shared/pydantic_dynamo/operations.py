@@ -15,7 +15,13 @@ from typing import Any, Generic
 from pydantic import BaseModel
 
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
-from pydantic_dynamo.codec import MAX_ITEM_BYTES, decode_item, encode_item, item_size
+from pydantic_dynamo.codec import (
+    MAX_ITEM_BYTES,
+    decode_item,
+    encode_item,
+    item_size,
+    item_size_bound,
+)
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -48,6 +54,45 @@ __all__ = ["RepositoryCore", "utc_timestamp"]
 
 Item = dict[str, Any]
 RequestIds = tuple[Ids, Ids]
+
+
+_NOTHING = object()
+_object_setattr = object.__setattr__
+
+
+def _construct_content(
+    cls: type[PartitionedContent[ObjT]],
+    partition_ids: list[str],
+    content_ids: list[str],
+    item: ObjT,
+    current_version: int,
+    expiry: datetime | None,
+) -> PartitionedContent[ObjT]:
+    """``cls.model_construct(...)`` of all five fields, without its per-field alias lookups.
+
+    PartitionedContent has no aliases, extra fields, private attributes or post-init hook, so
+    model_construct sets exactly these four attributes; a unit test holds the two to one state.
+    """
+    content = cls.__new__(cls)
+    _object_setattr(
+        content,
+        "__dict__",
+        {
+            "partition_ids": partition_ids,
+            "content_ids": content_ids,
+            "item": item,
+            "current_version": current_version,
+            "expiry": expiry,
+        },
+    )
+    _object_setattr(
+        content,
+        "__pydantic_fields_set__",
+        {"partition_ids", "content_ids", "item", "current_version", "expiry"},
+    )
+    _object_setattr(content, "__pydantic_extra__", None)
+    _object_setattr(content, "__pydantic_private__", None)
+    return content
 
 
 def utc_timestamp() -> str:
@@ -87,6 +132,14 @@ class RepositoryCore(Generic[ObjT]):
         self.retry_policy = retry_policy or RetryPolicy()
         self.content_class: type[PartitionedContent[ObjT]] = PartitionedContent[item_class]  # type: ignore[valid-type]
         self._validate = item_class.model_validate
+        # BaseModel.model_validate only forwards to the validator: calling the validator itself
+        # spares a Python frame per item read, unless the model overrides model_validate.
+        self._validate_directly = (
+            getattr(item_class.model_validate, "__func__", None)
+            is BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+        )
+        # The last partition value read and its ids: the items of a query share one.
+        self._last_partition: tuple[object, tuple[str, ...]] = (_NOTHING, ())
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -117,27 +170,46 @@ class RepositoryCore(Generic[ObjT]):
         item[INTERNAL_TIMESTAMP] = {"S": timestamp}
         if content.expiry is not None:
             item[INTERNAL_TTL] = {"N": str(int(content.expiry.timestamp()))}
-        size = item_size(item)
-        if size > MAX_ITEM_BYTES:
-            key = {self.partition_key: item[self.partition_key], self.sort_key: item[self.sort_key]}
-            raise ItemTooLargeError(self.plain_key(key), size, MAX_ITEM_BYTES)
+        # The cheap bound clears nearly every item; only near the limit is the exact walk run,
+        # and the error reports the exact size.
+        if item_size_bound(item) > MAX_ITEM_BYTES:
+            size = item_size(item)
+            if size > MAX_ITEM_BYTES:
+                key = {
+                    self.partition_key: item[self.partition_key],
+                    self.sort_key: item[self.sort_key],
+                }
+                raise ItemTooLargeError(self.plain_key(key), size, MAX_ITEM_BYTES)
         return item
 
     def decode(self, raw: Item) -> PartitionedContent[ObjT]:
         """The content stored in a raw item (as the low-level client returns it)."""
         data = decode_item(raw)
-        partition_value = data.pop(self.partition_key)
-        sort_value = data.pop(self.sort_key)
-        version = data.pop(INTERNAL_OBJECT_VERSION, None)
-        ttl = data.pop(INTERNAL_TTL, None)
-        data.pop(INTERNAL_TIMESTAMP, None)
-        data.pop(CONTENT_HASH, None)
-        return self.content_class.model_construct(
-            partition_ids=self.keys.parse_partition(partition_value),
-            content_ids=self.keys.parse_sort(sort_value),
-            item=self._validate(data, by_name=True),
-            current_version=int(version) if version else 1,
-            expiry=datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
+        pop = data.pop
+        partition_value = pop(self.partition_key)
+        sort_value = pop(self.sort_key)
+        version = pop(INTERNAL_OBJECT_VERSION, None)
+        ttl = pop(INTERNAL_TTL, None)
+        pop(INTERNAL_TIMESTAMP, None)
+        pop(CONTENT_HASH, None)
+        last_value, last_ids = self._last_partition
+        if partition_value == last_value:
+            partition_ids = list(last_ids)  # a list of its own, as a parse gives
+        else:
+            partition_ids = self.keys.parse_partition(partition_value)
+            self._last_partition = (partition_value, tuple(partition_ids))
+        content_ids = self.keys.parse_sort(sort_value)
+        if self._validate_directly:
+            item = self.item_class.__pydantic_validator__.validate_python(data, by_name=True)
+        else:
+            item = self._validate(data, by_name=True)
+        return _construct_content(
+            self.content_class,
+            partition_ids,
+            content_ids,
+            item,
+            int(version) if version else 1,
+            datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
         )
 
     # -- single-item requests -------------------------------------------------------------------
