@@ -125,7 +125,7 @@ def _enc_dict(value: Mapping[Any, Any]) -> AttributeValue:
 
 
 def _enc_list(value: list[Any] | tuple[Any, ...]) -> AttributeValue:
-    return {"L": [encode_value(v) for v in value]}
+    return {"L": _encode_elements(value)}
 
 
 def _enc_set(value: set[Any] | frozenset[Any]) -> AttributeValue:
@@ -134,7 +134,7 @@ def _enc_set(value: set[Any] | frozenset[Any]) -> AttributeValue:
         ordered = sorted(value)
     except TypeError:
         ordered = list(value)
-    return {"L": [encode_value(v) for v in ordered]}
+    return {"L": _encode_elements(ordered)}
 
 
 def _enc_enum(value: Enum) -> AttributeValue:
@@ -210,12 +210,32 @@ def _encoder_for(kind: type) -> _Encoder:
     return chosen
 
 
+# The hot loops below inline what _enc_str does for ASCII text (most values): a call per value
+# is a large share of encoding.
+
+
 def _encode_map(value: Mapping[Any, Any]) -> dict[str, AttributeValue]:
     encoders = _ENCODERS
     out: dict[str, AttributeValue] = {}
     for key, val in value.items():
-        encoder = encoders.get(type(val)) or _encoder_for(type(val))
-        out[key if type(key) is str else str(to_jsonable_python(key))] = encoder(val)
+        kind = type(val)
+        name = key if type(key) is str else str(to_jsonable_python(key))
+        if kind is str and val.isascii():
+            out[name] = {"S": val}
+        else:
+            out[name] = (encoders.get(kind) or _encoder_for(kind))(val)
+    return out
+
+
+def _encode_elements(values: list[Any] | tuple[Any, ...]) -> list[AttributeValue]:
+    encoders = _ENCODERS
+    out: list[AttributeValue] = []
+    for val in values:
+        kind = type(val)
+        if kind is str and val.isascii():
+            out.append({"S": val})
+        else:
+            out.append((encoders.get(kind) or _encoder_for(kind))(val))
     return out
 
 
