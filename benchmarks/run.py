@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,6 +310,7 @@ def format_targets(
                 lines.append(
                     f"| {op}: requests = {want} | {label} | {got:g} | {mark(got == want)} |"
                 )
+    lines += _lean_target_lines(summary, mark)
     if codec:
         ratios = codec["ratios"]
         for name, text in (
@@ -317,6 +319,42 @@ def format_targets(
         ):
             lines.append(f"| {text} | ours | {ratios[name]:.2f}x | {mark(ratios[name] <= 0.5)} |")
     return "\n".join(lines)
+
+
+# The lean transport's targets: on each operation, the library with its own client below every
+# peer in the same run and at most 0.3x the floor's CPU.
+LEAN_TARGET_OPS = ("put_batch", "list", "get_batch", "get", "update")
+PEERS = ("pydynox", "aiodynamo")
+LEAN_FLOOR_RATIO = 0.3
+
+
+def _lean_target_lines(summary: Summary, mark: Callable[[bool], str]) -> list[str]:
+    own = summary.get(OURS_OWN)
+    if own is None:
+        return []
+    lines = []
+    label = _lib(OURS_OWN).label
+    for op in LEAN_TARGET_OPS:
+        m = own.get(op)
+        if m is None:
+            continue
+        if FLOOR in summary and op in summary[FLOOR]:
+            r = m["cpu_ms"] / summary[FLOOR][op]["cpu_ms"]
+            ok = r <= LEAN_FLOOR_RATIO
+            lines.append(
+                f"| {op}: CPU ≤ {LEAN_FLOOR_RATIO}x floor | {label} | {r:.2f}x | {mark(ok)} |"
+            )
+        for peer in PEERS:
+            theirs = summary.get(peer, {}).get(op)
+            if theirs is None:
+                continue
+            ratio = m["cpu_ms"] / theirs["cpu_ms"]
+            peer_label = _lib(peer).label
+            lines.append(
+                f"| {op}: CPU below {peer_label} | {label} | {ratio:.2f}x theirs "
+                f"| {mark(m['cpu_ms'] < theirs['cpu_ms'])} |"
+            )
+    return lines
 
 
 def _by_operation(counts: dict[str, Any]) -> str:
