@@ -298,3 +298,18 @@ def emit(
     }
     sys.stdout.write(RESULT_PREFIX + json.dumps(payload) + "\n")
     sys.stdout.flush()
+
+
+def print_medians(what: str, column: str, results: dict[str, list[float]]) -> None:
+    """A micro-benchmark's report: when, the load, ``what`` was timed, then a Markdown table of
+    each case's median (min-max) under the heading ``column``."""
+    import datetime
+    import os
+    import statistics
+
+    now = datetime.datetime.now(datetime.UTC)
+    print(f"{now:%Y-%m-%d %H:%M} UTC, load average (1 min) {os.getloadavg()[0]:.2f}; {what}")
+    print(f"| case | {column} (min-max) |\n|---|---:|")
+    for name, values in results.items():
+        low, high = min(values), max(values)
+        print(f"| {name} | {statistics.median(values):.1f} ({low:.1f}-{high:.1f}) |")

@@ -17,10 +17,8 @@ reported in microseconds of client CPU (``time.process_time``).
 from __future__ import annotations
 
 import argparse
-import datetime
 import http.client
 import os
-import statistics
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -31,6 +29,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from benchmarks.admin import admin_client
+from benchmarks.harness import print_medians
 from local_stack.dynamodb_local import create_records_table, start_dynamodb_local
 from pydantic_dynamo.transport.http import HttpPool
 from pydantic_dynamo.transport.signing import Signer
@@ -121,14 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             for name, function in cases.items():
                 times[name].append(_per_call_us(function, args.calls))
-    print(
-        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average (1 min) "
-        f"{os.getloadavg()[0]:.2f}; client CPU per call, median of {args.repeat} rounds of "
-        f"{args.calls} calls"
+    print_medians(
+        f"client CPU per call, median of {args.repeat} rounds of {args.calls} calls",
+        "µs per call",
+        times,
     )
-    print("| step | µs per call (min-max) |\n|---|---:|")
-    for name, values in times.items():
-        print(f"| {name} | {statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f}) |")
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from botocore.parsers import PROTOCOL_PARSERS, ResponseParserFactory
 from botocore.serialize import JSONSerializer
 
-from pydantic_dynamo.transport.wire import bytes_to_base64, decode_binary, has_binary
+from pydantic_dynamo.transport.wire import bytes_to_base64, decode_body
 
 __all__ = ["FAST_OPERATIONS", "install"]
 
@@ -67,12 +67,7 @@ class _FastJSONParser(_StockJSONParser):  # type: ignore[misc]
     def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
         if shape is None or shape.name not in _FAST_OUTPUTS:
             return super()._handle_json_body(raw_body, shape)
-        if not raw_body:
-            return {}
-        parsed = json.loads(raw_body)
-        if has_binary(raw_body):
-            decode_binary(parsed)
-        return parsed
+        return decode_body(raw_body)
 
 
 class _FastParserFactory(ResponseParserFactory):

@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
+from pydantic_dynamo.gc_pause import paused_gc
+
 __all__ = [
     "BatchResponse",
     "FilterCommand",
@@ -20,6 +22,9 @@ __all__ = [
 ]
 
 ObjT = TypeVar("ObjT", bound=BaseModel)
+
+# Pages of this many items on are decoded with the garbage collector paused (see gc_pause).
+_PAUSE_GC_FROM_ITEMS = 32
 
 # Versions are DynamoDB numbers: at most 38 digits.
 MAX_VERSION = 10**38
@@ -141,7 +146,10 @@ class BatchResponse(Generic[ObjT]):
     def contents(self) -> list[PartitionedContent[ObjT]]:
         """The page's contents, in DynamoDB's order."""
         decode = self.decode
-        return [decode(raw) for raw in self.raw_items]
+        if len(self.raw_items) < _PAUSE_GC_FROM_ITEMS:
+            return [decode(raw) for raw in self.raw_items]
+        with paused_gc():
+            return [decode(raw) for raw in self.raw_items]
 
     def __iter__(self) -> Iterator[PartitionedContent[ObjT]]:
         return iter(self.contents)

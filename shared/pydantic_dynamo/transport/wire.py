@@ -19,6 +19,8 @@ import re
 from base64 import b64decode, b64encode
 from typing import Any
 
+from pydantic_dynamo.gc_pause import paused_gc
+
 __all__ = ["bytes_to_base64", "decode_binary", "decode_body", "encode_body", "has_binary"]
 
 # A binary AttributeValue on the wire: the key "B" or "BS" (not "BOOL", not a string "B...").
@@ -63,11 +65,19 @@ def encode_body(parameters: dict[str, Any]) -> bytes:
     return _encoder.encode(parameters).encode("ascii")
 
 
+# Bodies from this size on are parsed with the garbage collector paused (see gc_pause).
+_PAUSE_GC_FROM_BYTES = 32 * 1024
+
+
 def decode_body(body: bytes) -> dict[str, Any]:
     """A response's parsed JSON body, with binary AttributeValues as ``bytes``."""
     if not body:
         return {}
-    parsed: dict[str, Any] = json.loads(body)
+    if len(body) < _PAUSE_GC_FROM_BYTES:
+        parsed: dict[str, Any] = json.loads(body)
+    else:
+        with paused_gc():
+            parsed = json.loads(body)
     if _BINARY_KEY.search(body):
         decode_binary(parsed)
     return parsed

@@ -1,0 +1,105 @@
+"""Reading Query pages into models with and without the library's garbage-collector pause.
+
+Two pages of 1,000 of the workload's items (``benchmarks/models.py``), as DynamoDB's JSON, are
+parsed (``transport.wire.decode_body``) and decoded into ``PartitionedContent`` models
+(``BatchResponse.contents``), with :mod:`pydantic_dynamo.gc_pause` on and off, interleaved:
+
+- *one read*: one 2,000-item read after a ``gc.collect()``, median of ``--repeat``;
+- *steady*: ``--rounds`` reads in a row, each keeping its result until the next one is made,
+  so that the collections a pause defers are paid inside the timing, per read.
+
+Client CPU (``time.process_time``) in milliseconds. No network: the pages are built in memory.
+
+``python -m benchmarks.gc_pause_bench [--repeat 9] [--rounds 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+from benchmarks.harness import print_medians
+from benchmarks.models import Example, make_examples
+from pydantic_dynamo import gc_pause
+from pydantic_dynamo.models import BatchResponse, PartitionedContent
+from pydantic_dynamo.operations import RepositoryCore
+from pydantic_dynamo.transport.wire import decode_body, encode_body
+
+PAGE = 1000
+
+
+def _pages(n: int) -> tuple[RepositoryCore[Example], list[bytes]]:
+    core = RepositoryCore(
+        item_class=Example,
+        partition_prefix="bench",
+        partition_name="partition",
+        content_type="example",
+        table_name="bench",
+        partition_key="PARTITION_KEY",
+        sort_key="SORT_KEY",
+    )
+    stamp = "2026-11-26T22:00:00+00:00"
+    items = [
+        core.encode(
+            PartitionedContent[Example](partition_ids=["p"], content_ids=[f"{i:06d}"], item=m),
+            stamp,
+        )
+        for i, m in enumerate(make_examples(n, 7))
+    ]
+    pages = [
+        encode_body({"Items": items[i : i + PAGE], "Count": len(items[i : i + PAGE])})
+        for i in range(0, n, PAGE)
+    ]
+    return core, pages
+
+
+def _read(core: RepositoryCore[Example], pages: list[bytes]) -> list[PartitionedContent[Example]]:
+    out: list[PartitionedContent[Example]] = []
+    for body in pages:
+        out.extend(BatchResponse(raw_items=decode_body(body)["Items"], decode=core.decode).contents)
+    return out
+
+
+def _one_read_ms(core: RepositoryCore[Example], pages: list[bytes]) -> float:
+    gc.collect()
+    started = time.process_time()
+    _read(core, pages)
+    return (time.process_time() - started) * 1000
+
+
+def _steady_ms(core: RepositoryCore[Example], pages: list[bytes], rounds: int) -> float:
+    gc.collect()
+    started = time.process_time()
+    kept = None
+    for _ in range(rounds):
+        kept = _read(core, pages)
+    elapsed = time.process_time() - started
+    del kept
+    return elapsed * 1000 / rounds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args(argv)
+    core, pages = _pages(args.n)
+    results: dict[str, list[float]] = {}
+    for _ in range(args.repeat):
+        for on in (True, False):
+            gc_pause.enabled = on
+            label = "paused" if on else "not paused"
+            results.setdefault(f"one read, {label}", []).append(_one_read_ms(core, pages))
+    for on in (True, False, True, False):
+        gc_pause.enabled = on
+        label = "paused" if on else "not paused"
+        results.setdefault(f"steady, {label}", []).append(_steady_ms(core, pages, args.rounds))
+    gc_pause.enabled = True
+    print_medians(f"{args.n} items in pages of {PAGE}, client CPU per read", "ms", results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
