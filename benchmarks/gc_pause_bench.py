@@ -20,7 +20,8 @@ import gc
 import time
 
 from benchmarks.harness import print_medians
-from benchmarks.models import Example, make_examples
+from benchmarks.models import Example
+from benchmarks.stored import repository_core, stored_items
 from pydantic_dynamo import gc_pause
 from pydantic_dynamo.models import BatchResponse, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore
@@ -29,29 +30,12 @@ from pydantic_dynamo.transport.wire import decode_body, encode_body
 PAGE = 1000
 
 
-def _pages(n: int) -> tuple[RepositoryCore[Example], list[bytes]]:
-    core = RepositoryCore(
-        item_class=Example,
-        partition_prefix="bench",
-        partition_name="partition",
-        content_type="example",
-        table_name="bench",
-        partition_key="PARTITION_KEY",
-        sort_key="SORT_KEY",
-    )
-    stamp = "2026-11-26T22:00:00+00:00"
-    items = [
-        core.encode(
-            PartitionedContent[Example](partition_ids=["p"], content_ids=[f"{i:06d}"], item=m),
-            stamp,
-        )
-        for i, m in enumerate(make_examples(n, 7))
-    ]
-    pages = [
+def _pages(n: int) -> list[bytes]:
+    items = stored_items(n)
+    return [
         encode_body({"Items": items[i : i + PAGE], "Count": len(items[i : i + PAGE])})
         for i in range(0, n, PAGE)
     ]
-    return core, pages
 
 
 def _read(core: RepositoryCore[Example], pages: list[bytes]) -> list[PartitionedContent[Example]]:
@@ -85,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args(argv)
-    core, pages = _pages(args.n)
+    core, pages = repository_core(), _pages(args.n)
     results: dict[str, list[float]] = {}
     for _ in range(args.repeat):
         for on in (True, False):

@@ -1,4 +1,4 @@
-"""The lean transport's steps, each against what it replaced: signing and one HTTP exchange.
+"""The lean transport's steps, each against what it replaced: JSON, signing, one HTTP exchange.
 
 - sign: :class:`pydantic_dynamo.transport.signing.Signer` against botocore's
   ``SigV4Auth.add_auth`` on an ``AWSRequest``, the same GetItem body and headers.
@@ -7,6 +7,9 @@
   library's ``http.client`` driven directly (what the transport used before) and urllib3's
   ``HTTPConnectionPool`` (what botocore uses). The server's own time is not in the figure:
   it is the client process's CPU time.
+- JSON: a 25-item BatchWriteItem body of the workload's items written, and a 100-item
+  BatchGetItem answer parsed, by the transport (orjson) against the standard library's ``json``
+  (what it used before; still its fallback).
 
 Each is timed in ``--repeat`` rounds of ``--calls`` calls, interleaved; the median per call is
 reported in microseconds of client CPU (``time.process_time``).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import time
 from collections.abc import Callable
@@ -30,9 +34,11 @@ from botocore.credentials import Credentials
 
 from benchmarks.admin import admin_client
 from benchmarks.harness import print_medians
+from benchmarks.stored import stored_items
 from local_stack.dynamodb_local import create_records_table, start_dynamodb_local
 from pydantic_dynamo.transport.http import HttpPool
 from pydantic_dynamo.transport.signing import Signer
+from pydantic_dynamo.transport.wire import bytes_to_base64, decode_body, encode_body
 
 TABLE = "transport-bench"
 BODY = (
@@ -104,6 +110,19 @@ def _exchanges(url: str, host: str) -> dict[str, Callable[[], object]]:
     }
 
 
+def _json_cases() -> dict[str, Callable[[], object]]:
+    items = stored_items(100)
+    request = {"RequestItems": {TABLE: [{"PutRequest": {"Item": item}} for item in items[:25]]}}
+    answer = json.dumps({"Responses": {TABLE: items}, "UnprocessedKeys": {}}).encode()
+    stdlib = json.JSONEncoder(separators=(",", ":"), default=bytes_to_base64)
+    return {
+        "JSON: write 25 items, ours (orjson)": lambda: encode_body(request),
+        "JSON: write 25 items, json": lambda: stdlib.encode(request).encode("ascii"),
+        "JSON: parse 100 items, ours (orjson)": lambda: decode_body(answer),
+        "JSON: parse 100 items, json": lambda: json.loads(answer),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -115,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         host = urlsplit(url).netloc
         admin = admin_client(url)
         create_records_table(admin, TABLE)
-        cases = {**_signers(url, host), **_exchanges(url, host)}
+        cases = {**_json_cases(), **_signers(url, host), **_exchanges(url, host)}
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.repeat):
             for name, function in cases.items():

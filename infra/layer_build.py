@@ -73,11 +73,14 @@ KEEP_OLD_BUILDS: Final = 2
 FORBIDDEN_PACKAGES: Final = frozenset({"boto3", "botocore", "s3transfer"})
 # The only bytecode the layer may hold: CPython's cache tag of the runtime's version.
 CACHE_TAG: Final = f"cpython-{config.PYTHON_VERSION.replace('.', '')}"
-# Powertools sub-packages no handler uses (about 170 kB zipped). ``check_layer`` proves on every
-# build that nothing the layer keeps imports them, at module level or inside a function; the
-# handlers' imports then run from the pruned layer. schema_validation is the middleware of the
-# validation utility (it imports it); batch's parser import is why the parser stays.
+# Modules no handler uses: Pydantic's mypy plugin and Powertools sub-packages (about 170 kB
+# zipped). ``check_layer`` proves on every build that nothing the layer keeps imports them, at
+# module level or inside a function; the handlers' imports then run from the pruned layer.
+# schema_validation is the middleware of the validation utility (it imports it); batch's parser
+# import is why the parser stays. The last entry must stay a package (tests/infra use it so).
 PRUNED_PATHS: Final = (
+    # Pydantic's mypy plugin: read by mypy, never imported at run time.
+    "pydantic/mypy.py",
     "aws_lambda_powertools/event_handler/middlewares/schema_validation.py",
     "aws_lambda_powertools/utilities/auth_alpha",
     "aws_lambda_powertools/utilities/circuit_breaker",
@@ -95,7 +98,14 @@ PRUNED_PATHS: Final = (
 PRUNED_ASSETS: Final = (
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.min.css",
+    # wrapt's C source, beside the extension compiled from it; pydantic-core's software bill of
+    # materials (the layer's manifest lists what it holds).
+    "wrapt/_wrappers.c",
+    "pydantic_core-2.50.5.dist-info/sboms",
 )
+# Files of every package's dist-info that only installers read (pip's list of installed files,
+# for uninstalling); importlib.metadata's versions and entry points do not need them.
+PRUNED_DIST_INFO_FILES: Final = ("RECORD",)
 SWAGGER_CALL: Final = "enable_swagger"
 # The variables the handlers need to import (settings are validated at import); the rest of the
 # environment is what infra.artifact sets as Lambda does, tracing included.
@@ -385,6 +395,15 @@ def _prune(python_dir: Path) -> None:
             path.unlink()
         else:
             raise LayerBuildError(f"{relative} is not in the layer: update PRUNED_PATHS/ASSETS")
+    for path in _installer_files(python_dir):
+        path.unlink()
+
+
+def _installer_files(python_dir: Path) -> list[Path]:
+    """The ``PRUNED_DIST_INFO_FILES`` of every dist-info in the layer."""
+    return sorted(
+        path for name in PRUNED_DIST_INFO_FILES for path in python_dir.glob(f"*.dist-info/{name}")
+    )
 
 
 def cold_start_modules(content_dir: Path, runtime: RuntimePython) -> list[str]:
@@ -478,6 +497,7 @@ def check_layer(python_dir: Path, runtime: RuntimePython) -> None:
         if not (python_dir / package / "__init__.py").is_file():
             raise LayerBuildError(f"the layer lacks the package {package}")
     shipped_pruned = [p for p in (*PRUNED_PATHS, *PRUNED_ASSETS) if (python_dir / p).exists()]
+    shipped_pruned += [p.relative_to(python_dir).as_posix() for p in _installer_files(python_dir)]
     if shipped_pruned:
         raise LayerBuildError(f"pruned from the layer but there: {shipped_pruned}")
     importers = pruned_importers(python_dir, runtime)

@@ -7,10 +7,12 @@ data-plane call does (a 2,000-item Query spends two thirds of its client time pa
 
 For the data-plane operations this library sends, :func:`install` makes a client
 
-- serialize the request with one ``json.dumps`` (``bytes`` become base64, as botocore does),
+- serialize the request with one JSON encode (``bytes`` become base64, as botocore does),
   letting botocore still build the method, target and content-type headers;
-- parse a successful response with one ``json.loads``, decoding base64 only where an
+- parse a successful response with one JSON parse, decoding base64 only where an
   AttributeValue holds binary (``"B"``/``"BS"``), and only when the body contains one.
+
+Both are the lean transport's (:mod:`pydantic_dynamo.transport.wire`).
 
 Everything else (signing, credentials, endpoints, retries, error parsing, hooks such as
 ``before-send``) is botocore's own. Clients passed in by users are never modified.
@@ -18,13 +20,12 @@ Everything else (signing, credentials, endpoints, retries, error parsing, hooks 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.parsers import PROTOCOL_PARSERS, ResponseParserFactory
 from botocore.serialize import JSONSerializer
 
-from pydantic_dynamo.transport.wire import bytes_to_base64, decode_body
+from pydantic_dynamo.transport.wire import decode_body, encode_body
 
 __all__ = ["FAST_OPERATIONS", "install"]
 
@@ -54,9 +55,7 @@ class _FastSerializer:
             return self._stock.serialize_to_request(parameters, operation_model)
         # botocore builds everything but the body from an empty input (cheap: nothing to walk).
         serialized = self._stock.serialize_to_request({}, operation_model)
-        serialized["body"] = json.dumps(
-            parameters, separators=(",", ":"), default=bytes_to_base64
-        ).encode("utf-8")
+        serialized["body"] = encode_body(parameters)
         return serialized
 
 

@@ -93,14 +93,16 @@ def test_large_pages_decode_paused_and_small_ones_do_not() -> None:
 
 
 def test_large_bodies_parse_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic_dynamo.transport import wire
+
     states: list[bool] = []
-    real_loads = __import__("json").loads
+    real_loads = wire._loads
 
     def loads(body: bytes) -> Any:
         states.append(gc.isenabled())
         return real_loads(body)
 
-    monkeypatch.setattr("pydantic_dynamo.transport.wire.json.loads", loads)
+    monkeypatch.setattr(wire, "_loads", loads)
     big = {"Items": [{"k": {"S": "x" * 100}}] * 1000}
     assert decode_body(encode_body(big)) == big
     assert decode_body(encode_body({"Count": 1})) == {"Count": 1}

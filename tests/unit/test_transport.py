@@ -291,3 +291,24 @@ def test_https_endpoints_verify_certificates() -> None:
     assert context is not None
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+def test_bodies_orjson_refuses_go_through_the_standard_library_as_before() -> None:
+    import json
+    import math
+
+    # Written: a lone surrogate (escaped, as json always did) and an integer past 64 bits.
+    assert encode_body({"k": "\ud800"}) == b'{"k":"\\ud800"}'
+    assert encode_body({"Limit": 2**70}) == b'{"Limit":1180591620717411303424}'
+    # Read: the same, and NaN.
+    assert decode_body(b'{"k":"\\ud800"}') == {"k": "\ud800"}
+    assert math.isnan(decode_body(b'{"v":NaN}')["v"])
+    with pytest.raises(json.JSONDecodeError):
+        decode_body(b'{"truncated":')
+
+
+def test_text_beyond_ascii_travels_as_utf8_and_comes_back_equal() -> None:
+    request = {"Item": {"name": {"S": "Zoë \u2013 東京 🎬"}}}
+    body = encode_body(request)
+    assert "Zoë \u2013 東京 🎬".encode() in body
+    assert decode_body(body) == request
