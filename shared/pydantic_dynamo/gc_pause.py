@@ -11,8 +11,10 @@ paused: the objects are tracked as usual and the first collection after the paus
 Only the collector's automatic runs are paused, only while the library parses or decodes a large
 response, and only when the collector was enabled: nested and concurrent pauses (threads) share
 one count, and the collector is enabled again when the last one ends (were another thread to
-call ``gc.disable()`` meanwhile, that end would enable it again). ``PYDANTIC_DYNAMO_PAUSE_GC=0``
-in the environment turns pausing off.
+call ``gc.disable()`` meanwhile, that end would enable it again). The pause is process-wide: while
+one thread parses, no thread's allocations start a collection. A child forked during a pause
+starts with the collector as it was before it. ``PYDANTIC_DYNAMO_PAUSE_GC=0`` in the environment
+turns pausing off.
 
 >>> import gc
 >>> with paused_gc():
@@ -39,6 +41,20 @@ enabled = os.environ.get(PAUSE_ENV, "1").strip().lower() not in ("0", "false", "
 _lock = threading.Lock()
 _depth = 0
 _we_disabled = False
+
+
+def _after_fork_in_child() -> None:
+    # A fork inside another thread's pause leaves the child with the count and no thread to
+    # end it: start the child afresh, with the collector enabled if a pause had disabled it.
+    global _lock, _depth, _we_disabled
+    _lock = threading.Lock()
+    if _depth and _we_disabled:
+        gc.enable()
+    _depth, _we_disabled = 0, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextmanager

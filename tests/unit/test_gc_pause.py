@@ -107,3 +107,31 @@ def test_large_bodies_parse_paused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert decode_body(encode_body(big)) == big
     assert decode_body(encode_body({"Count": 1})) == {"Count": 1}
     assert states == [False, True]
+
+
+def test_a_child_forked_during_a_pause_starts_with_the_collector_enabled() -> None:
+    import os
+
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def worker() -> None:
+        with paused_gc():
+            inside.set()
+            leave.wait()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: the pausing thread does not exist here
+            ok = gc.isenabled()
+            with paused_gc():
+                ok = ok and not gc.isenabled()
+            os._exit(0 if ok and gc.isenabled() else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        leave.set()
+        thread.join()
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -78,7 +78,19 @@ _HEADER_TEXT = st.text(
     with_host=st.booleans(),
     body=st.binary(max_size=300),
     extra=st.dictionaries(
-        st.sampled_from(["X-Amz-Target", "x-amzn-trace-id", "X-Custom", "Expect", "user-agent"]),
+        st.sampled_from(
+            [
+                "X-Amz-Target",
+                "x-amzn-trace-id",
+                "X-Custom",
+                "Expect",
+                "user-agent",
+                # Headers the signature replaces, in other spellings.
+                "authorization",
+                "x-amz-date",
+                "X-AMZ-SECURITY-TOKEN",
+            ]
+        ),
         _HEADER_TEXT,
     ),
     when=st.datetimes(
@@ -312,3 +324,19 @@ def test_text_beyond_ascii_travels_as_utf8_and_comes_back_equal() -> None:
     body = encode_body(request)
     assert "Zoë \u2013 東京 🎬".encode() in body
     assert decode_body(body) == request
+
+
+def test_transactions_carry_an_idempotency_token_as_botocore_adds_one() -> None:
+    client = _client()
+    sent: list[dict[str, Any]] = []
+
+    def before_call(params: dict[str, Any], **kwargs: Any) -> Any:
+        sent.append(dict(params))
+        return AWSResponse("http://hooked.invalid", 200, HTTPHeaders(), None), {}
+
+    client.meta.events.register("before-call.dynamodb", before_call)
+    client.transact_write_items(TransactItems=[])
+    client.transact_write_items(TransactItems=[], ClientRequestToken="mine")
+    first, second = sent
+    assert len(first["ClientRequestToken"]) == 36
+    assert second["ClientRequestToken"] == "mine"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,8 @@ from pydantic_dynamo.transport.http import ConnectionFailedError, HttpPool
 
 # After the answer, the script's server closes the connection.
 CLOSE = b"<close>"
+# Inside an answer: send what came before as its own write (its own TLS record), then the rest.
+FLUSH = b"<flush>"
 
 
 class ScriptedServer:
@@ -27,6 +31,7 @@ class ScriptedServer:
         self.requests: list[bytes] = []
         self.connections = 0
         self.connection_ended = threading.Event()
+        self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -37,22 +42,26 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
+        # A thread per connection: a client that wrongly abandons one can still open the next.
         while self.answers:
             try:
                 conn, _ = self._listener.accept()
             except OSError:
                 return
             self.connections += 1
-            if self.tls is not None:
-                try:
-                    conn = self.tls.wrap_socket(conn, server_side=True)
-                except (ssl.SSLError, OSError):  # the client refused our certificate
-                    conn.close()
-                    self.connection_ended.set()
-                    continue
-            with conn:
-                self._serve_connection(conn)
-            self.connection_ended.set()
+            threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):  # the client refused our certificate
+                conn.close()
+                self.connection_ended.set()
+                return
+        with conn, contextlib.suppress(OSError):  # OSError: the client closed it
+            self._serve_connection(conn)
+        self.connection_ended.set()
 
     def _serve_connection(self, conn: socket.socket) -> None:
         data = b""
@@ -72,9 +81,12 @@ class ScriptedServer:
                 data += conn.recv(65536)
             self.requests.append(head + b"\r\n\r\n" + data[:length])
             data = data[length:]
-            answer = self.answers.pop(0)
+            with self._lock:
+                answer = self.answers.pop(0)
             closing = answer.endswith(CLOSE)
-            conn.sendall(answer.removesuffix(CLOSE))
+            for part in answer.removesuffix(CLOSE).split(FLUSH):
+                conn.sendall(part)
+                time.sleep(0.05 if FLUSH in answer else 0)
             if closing:
                 return
 
@@ -282,6 +294,82 @@ def test_https_talks_only_to_a_certificate_it_trusts_for_that_host(
             with pytest.raises(ConnectionFailedError) as failed:
                 pool.post({"Host": "localhost"}, b"{}")
             assert failed.value.kind == "connect"
+    finally:
+        pool.close()
+        server.close()
+
+
+def test_an_early_answer_to_a_request_the_server_would_not_read_is_returned() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def refuse() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 13\r\n"
+                b'Connection: close\r\n\r\n{"message":1}'
+            )
+
+    server = threading.Thread(target=refuse, daemon=True)
+    server.start()
+    try:
+        pool = HttpPool(f"http://127.0.0.1:{listener.getsockname()[1]}", read_timeout=5.0)
+        answer = pool.post({}, b"x" * 8_000_000)
+        assert (answer.status_code, answer.content) == (413, b'{"message":1}')
+    finally:
+        server.join(5)
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("first", "connections"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\n{}",
+            2,
+        ),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}" + CLOSE, 2),
+        (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n", 1),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\njunk",
+            2,
+        ),
+    ],
+    ids=["close-token", "other-coding", "bodiless-status", "bytes-after-chunks"],
+)
+def test_framing_decides_reuse(first: bytes, connections: int) -> None:
+    with scripted(first, OK) as (server, pool):
+        pool.post({}, b"{}")
+        assert pool.post({}, b"{}").content == b"{}"
+    assert server.connections == connections
+
+
+@pytest.mark.parametrize(
+    "length", ["1000000000000000", "\u00b2"], ids=["beyond-the-limit", "not-ascii-digits"]
+)
+def test_an_unreasonable_length_is_a_closed_connection(length: str) -> None:
+    answer = f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode() + CLOSE
+    with scripted(answer) as (_, pool), pytest.raises(ConnectionFailedError) as failed:
+        pool.post({}, b"{}")
+    assert failed.value.kind == "closed"
+
+
+def test_bytes_tls_holds_past_the_answer_are_never_read_as_the_next_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca_file, context = _certificates(tmp_path, "localhost")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(ca_file))
+    forged = b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{"x":"y"}'
+    first = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + FLUSH + b"{}" + forged
+    server = ScriptedServer([first, OK], tls=context)
+    pool = HttpPool(f"https://localhost:{server.port}", read_timeout=5.0)
+    try:
+        assert pool.post({"Host": "localhost"}, b"{}").content == b"{}"
+        assert pool.post({"Host": "localhost"}, b"{}").content == b"{}"
+        assert server.connections == 2
     finally:
         pool.close()
         server.close()

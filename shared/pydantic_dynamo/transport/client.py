@@ -28,6 +28,7 @@ Example (DynamoDB Local)::
 from __future__ import annotations
 
 import time
+import uuid
 import zlib
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -204,7 +205,12 @@ class LeanClient:
         return self._call("TransactGetItems", kwargs)
 
     def transact_write_items(self, **kwargs: Any) -> Item:
-        """TransactWriteItems, as boto3's."""
+        """TransactWriteItems, as boto3's: with a ``ClientRequestToken`` when none is given.
+
+        botocore fills the token in too (it is the operation's idempotency token): a retry of a
+        transaction DynamoDB applied but whose answer was lost is then not applied twice.
+        """
+        kwargs.setdefault("ClientRequestToken", str(uuid.uuid4()))
         return self._call("TransactWriteItems", kwargs)
 
     # -- everything else: boto3 -----------------------------------------------------------------

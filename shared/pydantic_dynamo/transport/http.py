@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 
 __all__ = ["ConnectionFailedError", "HttpAnswer", "HttpPool"]
 
-# Limits on what a server may send before the body: DynamoDB's heads are well under 1 kB.
+# Limits on what a server may send: DynamoDB's heads are well under 1 kB, and its largest
+# answers (a BatchGetItem of 16 MB of items, as JSON) well under the body limit.
 _MAX_HEAD_BYTES = 64 * 1024
+_MAX_BODY_BYTES = 64 * 1024 * 1024
 _RECV_BYTES = 64 * 1024
 
 
@@ -99,7 +101,14 @@ class HttpPool:
         request = f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
         sock = self._take()
         try:
-            sock.sendall(request + body)
+            try:
+                sock.sendall(request + body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The server may have answered early (a 413, say) and closed before reading the
+                # whole body: that answer, when it came, is the outcome, as urllib3 reads it.
+                answer, _ = _read_answer(sock)
+                sock.close()
+                return answer
             answer, keep = _read_answer(sock)
         except TimeoutError as error:
             sock.close()
@@ -107,9 +116,12 @@ class HttpPool:
         except (OSError, _MalformedAnswerError) as error:
             sock.close()
             raise ConnectionFailedError("closed", type(error).__name__) from error
-        if keep:
+        except BaseException:
+            sock.close()
+            raise
+        if keep and not _pending(sock):
             self._give_back(sock)
-        else:
+        else:  # asked to close, or bytes past the answer: the stream is out of step
             sock.close()
         return answer
 
@@ -127,7 +139,7 @@ class HttpPool:
             if sock is None:
                 return self._connect()
             # Readable while idle means the server closed it (or sent junk): never reuse it.
-            if not _readable(sock):
+            if not _pending(sock) and not _readable(sock):
                 return sock
             sock.close()
 
@@ -152,6 +164,12 @@ class HttpPool:
             raise ConnectionFailedError("connect", type(error).__name__) from error
         sock.settimeout(self.read_timeout)
         return sock
+
+
+def _pending(sock: socket.socket) -> bool:
+    """Whether TLS holds decrypted bytes not read yet (a poll of the socket cannot see them)."""
+    pending = getattr(sock, "pending", None)
+    return bool(pending()) if pending is not None else False
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -181,7 +199,7 @@ def _read_answer(sock: socket.socket) -> tuple[HttpAnswer, bool]:
         data = data[end + 4 :]
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
-        if not (version.startswith("HTTP/1.") and len(code) == 3 and code.isdigit()):
+        if not (version.startswith("HTTP/1.") and len(code) == 3 and _is_number(code)):
             raise _MalformedAnswerError("bad status line")
         status = int(code)
         if status >= 200:
@@ -196,20 +214,35 @@ def _read_answer(sock: socket.socket) -> tuple[HttpAnswer, bool]:
         if name == "content-length" and headers.get(name, value) != value:
             raise _MalformedAnswerError("conflicting Content-Length headers")
         headers[name] = value  # a repeated header: the last one wins, as http.client's dict did
-    keep = headers.get("connection", "").lower() != "close" and version != "HTTP/1.0"
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        content = _read_chunked(sock, data)
+    tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
+    keep = "close" not in tokens and version != "HTTP/1.0"
+    codings = [c.strip().lower() for c in headers.get("transfer-encoding", "").split(",") if c]
+    # RFC 9112's order: bodiless statuses, then Transfer-Encoding (chunked last, else the body
+    # runs to the close), then Content-Length, else to the close.
+    if status in (204, 304):
+        content = b""
+        keep = keep and not data
+    elif codings:
+        if codings[-1] == "chunked" and len(codings) == 1:
+            content, leftover = _read_chunked(sock, data)
+            keep = keep and not leftover
+        else:  # another coding (none is asked for): read it all, never reuse the connection
+            content = _read_to_close(sock, data)
+            keep = False
     elif "content-length" in headers:
         length = headers["content-length"]
-        if not length.isdigit():
-            raise _MalformedAnswerError("bad Content-Length")
+        if not _is_number(length) or int(length) > _MAX_BODY_BYTES:
+            raise _MalformedAnswerError("bad or too large Content-Length")
         content = _read_exactly(sock, data, int(length))
-    elif status in (204, 304):
-        content = b""
     else:  # no length: the body runs to the end of the connection
         content = _read_to_close(sock, data)
         keep = False
     return HttpAnswer(status, headers, content), keep
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
 
 
 def _read_exactly(sock: socket.socket, start: bytes, length: int) -> bytes:
@@ -229,11 +262,15 @@ def _read_exactly(sock: socket.socket, start: bytes, length: int) -> bytes:
     return bytes(buffer)
 
 
-def _read_chunked(sock: socket.socket, data: bytes) -> bytes:
+def _read_chunked(sock: socket.socket, data: bytes) -> tuple[bytes, bytes]:
+    """The body, and whatever came after it (which must be nothing on a reusable connection)."""
     parts: list[bytes] = []
+    total = 0
     while True:
         end = data.find(b"\r\n")
         while end < 0:
+            if len(data) > _MAX_HEAD_BYTES:
+                raise _MalformedAnswerError("chunk size line too long")
             data += _recv_more(sock)
             end = data.find(b"\r\n")
         size_text = data[:end].split(b";", 1)[0].strip()
@@ -244,8 +281,14 @@ def _read_chunked(sock: socket.socket, data: bytes) -> bytes:
         data = data[end + 2 :]
         if size == 0:  # the last chunk, then trailers up to an empty line
             while not (data.startswith(b"\r\n") or b"\r\n\r\n" in data):
+                if len(data) > _MAX_HEAD_BYTES:
+                    raise _MalformedAnswerError("trailers too long")
                 data += _recv_more(sock)
-            return b"".join(parts)
+            end = 2 if data.startswith(b"\r\n") else data.index(b"\r\n\r\n") + 4
+            return b"".join(parts), data[end:]
+        total += size
+        if total > _MAX_BODY_BYTES:
+            raise _MalformedAnswerError("chunked body too large")
         while len(data) < size + 2:
             data += _recv_more(sock)
         if data[size : size + 2] != b"\r\n":
@@ -263,6 +306,10 @@ def _recv_more(sock: socket.socket) -> bytes:
 
 def _read_to_close(sock: socket.socket, data: bytes) -> bytes:
     parts = [data]
+    total = len(data)
     while chunk := sock.recv(_RECV_BYTES):
+        total += len(chunk)
+        if total > _MAX_BODY_BYTES:
+            raise _MalformedAnswerError("body too large")
         parts.append(chunk)
     return b"".join(parts)

@@ -41,6 +41,9 @@ _ALGORITHM = "AWS4-HMAC-SHA256"
 # Headers botocore leaves out of the signature (botocore.auth.SIGNED_HEADERS_BLACKLIST).
 _UNSIGNED = frozenset({"expect", "transfer-encoding", "user-agent", "x-amzn-trace-id"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Headers a signature sets, replacing any of them already there (in any spelling).
+_REPLACED = frozenset({"authorization", "x-amz-date"})
+_REPLACED_WITH_TOKEN = _REPLACED | {"x-amz-security-token"}
 
 
 class SigningKeys(Protocol):
@@ -87,8 +90,11 @@ class Signer:
         if credentials is None or not credentials.secret_key:
             raise NoCredentialsError()
         amz_date = self._date(when)
-        for stale in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
-            headers.pop(stale, None)
+        # As botocore: any Authorization and X-Amz-Date go; a session token header goes only
+        # when these credentials bring their own.
+        replaced = _REPLACED_WITH_TOKEN if credentials.token else _REPLACED
+        for name in [name for name in headers if name.lower() in replaced]:
+            del headers[name]
         headers["X-Amz-Date"] = amz_date
         if credentials.token:
             headers["X-Amz-Security-Token"] = credentials.token

@@ -8,12 +8,13 @@ encode and a response one parse (plus a base64 pass only when the body holds a b
 Both are orjson's: measured on the benchmark's items, it writes a 25-item BatchWriteItem body in
 14 microseconds of CPU against 222 for the standard library's ``json``, and parses a 100-item
 answer in 455 against 661 (``python -m benchmarks.transport_bench``). What orjson refuses and
-the standard library's ``json`` takes (a lone surrogate, an integer beyond 64 bits, ``NaN``)
-goes through ``json`` instead, so the outcome of such a body is the one it always was. Two
-differences remain, neither reachable from DynamoDB's shapes: orjson writes non-ASCII text as
-UTF-8 rather than ``\\u`` escapes (both are JSON, and DynamoDB reads both), and it reads an
-integer beyond 64 bits as a float (DynamoDB's numbers travel as strings; its own integer fields,
-such as ``Count``, are small).
+the standard library's ``json`` takes (a lone surrogate, an integer beyond 64 bits; on reading,
+``NaN``) goes through ``json`` instead, so the outcome of such a body is the one it always was.
+Three differences remain, none reachable from DynamoDB's shapes: orjson writes non-ASCII text as
+UTF-8 rather than ``\\u`` escapes (both are JSON, and DynamoDB reads both); it writes a float
+NaN or infinity as ``null`` (``json`` wrote ``NaN``, which is not JSON at all; the codec refuses
+both before any request, and every number in an item travels as a string); and it reads an
+integer beyond 64 bits as a float (DynamoDB's own integer fields, such as ``Count``, are small).
 
 >>> decode_body(encode_body({"Item": {"k": {"B": b"\\x00"}}}))
 {'Item': {'k': {'B': b'\\x00'}}}
