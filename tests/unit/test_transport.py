@@ -340,3 +340,39 @@ def test_transactions_carry_an_idempotency_token_as_botocore_adds_one() -> None:
     first, second = sent
     assert len(first["ClientRequestToken"]) == 36
     assert second["ClientRequestToken"] == "mine"
+
+
+def test_retries_stop_when_the_quota_is_spent_and_successes_refill_it() -> None:
+    from pydantic_dynamo.transport.http import HttpAnswer
+    from pydantic_dynamo.transport.retries import RetryQuota
+
+    client = LeanClient(
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="A",
+        aws_secret_access_key="B",
+        retries=TransportRetries(max_attempts=6, base_delay=0.0, max_delay=0.0),
+    )
+    throttled = HttpAnswer(400, {}, b'{"__type":"ThrottlingException","message":"slow down"}')
+    ok = HttpAnswer(200, {}, b"{}")
+    answers = {"next": throttled}
+    sends: list[str] = []
+
+    def before_send(**kwargs: Any) -> Any:
+        sends.append("send")
+        return answers["next"]
+
+    client.meta.events.register("before-send.dynamodb", before_send)
+    # 500 / 5 = 100 retries: 20 calls of 1 try + 5 retries spend the quota exactly.
+    for _ in range(20):
+        with pytest.raises(client.exceptions.ThrottlingException):
+            client.get_item(TableName="films", Key={})
+    assert len(sends) == 20 * 6
+    assert client._quota.available == 0
+    sends.clear()
+    with pytest.raises(client.exceptions.ThrottlingException):
+        client.get_item(TableName="films", Key={})
+    assert sends == ["send"], "retried with the quota spent"
+    answers["next"] = ok
+    client.get_item(TableName="films", Key={})
+    assert client._quota.available == RetryQuota.NO_RETRY_INCREMENT

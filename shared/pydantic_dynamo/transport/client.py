@@ -45,7 +45,7 @@ from pydantic_dynamo.transport.credentials import EXPIRED_CREDENTIAL_CODES, Cred
 from pydantic_dynamo.transport.endpoints import resolve_endpoint, resolve_region
 from pydantic_dynamo.transport.errors import ErrorClasses, error_fields, response_metadata
 from pydantic_dynamo.transport.http import ConnectionFailedError, HttpAnswer, HttpPool
-from pydantic_dynamo.transport.retries import CLOCK_SKEW_CODES, TransportRetries
+from pydantic_dynamo.transport.retries import CLOCK_SKEW_CODES, RetryQuota, TransportRetries
 from pydantic_dynamo.transport.signing import Signer
 from pydantic_dynamo.transport.wire import decode_body, encode_body
 
@@ -145,6 +145,7 @@ class LeanClient:
         )
         self._signer = Signer(region)
         self._retries = retries or TransportRetries(max_attempts=_max_attempts(config))
+        self._quota = RetryQuota()
         self.meta = _Meta(self._url, region, self._retries.max_attempts)
         self._http = HttpPool(
             self._url,
@@ -275,8 +276,9 @@ class LeanClient:
 
     def _send(self, operation: str, params: Item, events: Any) -> tuple[Any, Item]:
         body = encode_body(params)
-        retries = self._retries
+        retries, quota = self._retries, self._quota
         attempt = 0
+        spent = 0  # what the latest retry took from the quota
         skew_corrected = refreshed = False
         while True:
             attempt += 1
@@ -284,13 +286,14 @@ class LeanClient:
             try:
                 answer = self._exchange(operation, body, events)
             except ConnectionFailedError as failure:
-                if last:
+                timeout = failure.kind == "read-timeout"
+                if last or not (spent := quota.acquire(timeout=timeout)):
                     raise self._connection_error(failure) from failure
                 time.sleep(retries.delay(attempt))
                 continue
             if answer.status_code < 300:
                 if not _crc32_matches(answer):
-                    if last:
+                    if last or not (spent := quota.acquire(timeout=False)):
                         raise ChecksumError(
                             checksum_type="crc32",
                             expected_checksum=answer.headers.get("x-amz-crc32", ""),
@@ -298,6 +301,7 @@ class LeanClient:
                         )
                     time.sleep(retries.delay(attempt))
                     continue
+                quota.release(spent or RetryQuota.NO_RETRY_INCREMENT)
                 parsed = decode_body(answer.content)
                 parsed["ResponseMetadata"] = response_metadata(
                     answer.status_code, answer.headers, attempt - 1
@@ -315,7 +319,7 @@ class LeanClient:
                     refreshed = True
                     if self._credentials.expire():
                         continue
-                if retryable:
+                if retryable and (spent := quota.acquire(timeout=False)):
                     time.sleep(retries.delay(attempt))
                     continue
             fields["ResponseMetadata"] = response_metadata(
