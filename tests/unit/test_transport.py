@@ -229,7 +229,8 @@ def test_before_call_hooks_can_answer_instead_of_dynamodb() -> None:
     seen: list[str] = []
 
     def before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
-        seen.append(model.name)
+        # What a recorder of IAM actions reads, as on botocore's models.
+        seen.append(f"{model.service_model.signing_name}:{model.name}")
         error = {"Error": {"Code": "ThrottlingException", "Message": "hooked"}}
         return AWSResponse("http://hooked.invalid", 400, HTTPHeaders(), None), error
 
@@ -237,7 +238,7 @@ def test_before_call_hooks_can_answer_instead_of_dynamodb() -> None:
     with pytest.raises(client.exceptions.ThrottlingException) as raised:
         client.get_item(TableName="films", Key={})
     assert isinstance(raised.value, ClientError)
-    assert seen == ["GetItem"]
+    assert seen == ["dynamodb:GetItem"]
 
 
 def test_the_lean_path_never_imports_boto3() -> None:

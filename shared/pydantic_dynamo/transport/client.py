@@ -60,10 +60,26 @@ _USER_AGENT = "pydantic-dynamo-lean/1.0"
 _SKEW_TOLERANCE = 60.0
 
 
+class _ServiceModel:
+    """What hooks read of botocore's ServiceModel: the service's names (IAM's prefix is
+    ``signing_name``)."""
+
+    __slots__ = ()
+    service_name = "dynamodb"
+    signing_name = "dynamodb"
+    endpoint_prefix = "dynamodb"
+    api_version = "2012-08-10"
+
+
+_SERVICE_MODEL = _ServiceModel()
+
+
 class _OperationModel:
-    """What hooks see as ``model``: the operation's name, as on botocore's OperationModel."""
+    """What hooks see as ``model``: the operation's name and its service, as on botocore's
+    OperationModel."""
 
     __slots__ = ("name",)
+    service_model = _SERVICE_MODEL
 
     def __init__(self, name: str) -> None:
         self.name = name
