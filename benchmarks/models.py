@@ -1,8 +1,8 @@
-"""The seed's test model (pydantic-dynamo 0.4.2, ``tests/models.py``), for Pydantic v2.
+"""The seed's test model (pydantic-dynamo 0.4.2, ``tests/models.py``), for Pydantic v1 and v2.
 
 The seed declared ``failures: Optional[int]`` and ``optional_field: Optional[int]``, which
-Pydantic v1 reads as "optional, default None"; Pydantic v2 needs the ``= None`` spelled out.
-``benchmarks/runner_042.py`` carries the same model in Pydantic v1 spelling.
+Pydantic v1 reads as "optional, default None"; Pydantic v2 needs the ``= None`` spelled out,
+which v1 reads the same. ``benchmarks/runner_042.py`` imports it under Pydantic v1.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Runs only under the venv that ``benchmarks.venv042`` builds (``benchmarks/requirements-042.txt``).
 That venv's ``pydantic_dynamo`` is 0.4.2 and its ``pydantic`` is v1, so the 0.4.2 modules and
 aioboto3 are imported with ``importlib``: they are ``Any`` to mypy, which checks this file
-against the main venv (where ``pydantic_dynamo`` is this project's library). The model below is
-the seed's ``tests/models.py`` in Pydantic v1 spelling (``int | None`` means "default None" in v1).
+against the main venv (where ``pydantic_dynamo`` is this project's library). The model is
+``benchmarks/models.py``'s, which Pydantic v1 reads as well as v2.
 The ``write_once`` op set runs 0.4.2's ``WriteOnceRepository[Example](async_repo=repo)``
 (``pydantic_dynamo.v2.write_once``).
 
@@ -16,14 +16,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Sequence
-from datetime import date, datetime, time
-from enum import Enum
 from importlib.metadata import version
 from typing import Any
 
-from pydantic import BaseModel
-
 from benchmarks import harness
+from benchmarks.models import Example, make_examples
 from benchmarks.workload import (
     CONTENT_TYPE,
     OP_SETS,
@@ -34,32 +31,7 @@ from benchmarks.workload import (
     SORT_KEY,
     Workload,
     content_ids,
-    example_fields,
 )
-
-
-class FieldModel(BaseModel):
-    test_field: str
-    failures: int | None
-
-
-class CountEnum(Enum):
-    One = "one"
-    Two = "two"
-    Three = "three"
-
-
-class Example(BaseModel):
-    dict_field: dict[str, Any]
-    model_field: FieldModel
-    list_field: list[Any]
-    set_field: set[Any]
-    date_field: date
-    time_field: time
-    datetime_field: datetime
-    enum_field: CountEnum
-    int_field: int
-    optional_field: int | None
 
 
 class Runner042:
@@ -69,7 +41,7 @@ class Runner042:
         self.workload = workload
         self.update_command = models.UpdateCommand
         content_class = models.PartitionedContent[Example]
-        self.expected = [Example(**example_fields(i, workload.seed)) for i in range(workload.n)]
+        self.expected = make_examples(workload.n, workload.seed)
         self.contents = [
             content_class(partition_ids=list(PARTITION_IDS), content_ids=content_ids(i), item=item)
             for i, item in enumerate(self.expected)
