@@ -31,6 +31,8 @@ from benchmarks.workload import (
     SORT_KEY,
     Workload,
     content_ids,
+    list_checks,
+    write_once_checks,
 )
 
 
@@ -114,32 +116,17 @@ class Runner042:
 
     async def write_once_checks(self) -> dict[str, Any]:
         """After the timed ops: what each call reported, and what the table holds."""
-        stored = {
-            tuple(content.content_ids): content.item
+        stored = [
+            content
             async for response in self.repo.list(list(PARTITION_IDS), None)
             for content in response.contents
-        }
-        changed = {tuple(content_ids(i)) for i, _ in self.workload.changed_values()}
-        return {
-            "all_new_reports_every_input": sorted(c.content_ids for c in self.written["all_new"])
-            == sorted(c.content_ids for c in self.contents),
-            "changed_10pct_reports_the_changed": {
-                tuple(c.content_ids) for c in self.written["changed_10pct"]
-            }
-            == changed,
-            "table_holds_latest_contents": stored
-            == {tuple(c.content_ids): c.item for c in self.changed_contents},
-        }
+        ]
+        return write_once_checks(
+            self.workload, self.written, self.contents, self.changed_contents, stored
+        )
 
     def crud_checks(self) -> dict[str, Any]:
-        by_id = {tuple(content.content_ids): content.item for content in self.listed}
-        return {
-            "list_keys_match": set(by_id)
-            == {tuple(content_ids(i)) for i in range(self.workload.n)},
-            "list_items_equal": all(
-                by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(self.expected)
-            ),
-        }
+        return list_checks(self.workload, self.listed, self.expected)
 
 
 async def run_async(args: Any) -> None:

@@ -32,6 +32,8 @@ from benchmarks.workload import (
     SORT_KEY,
     Workload,
     content_ids,
+    list_checks,
+    write_once_checks,
 )
 from pydantic_dynamo import (
     PartitionedContent,
@@ -128,32 +130,19 @@ class OursRunner:
 
     def write_once_checks(self) -> dict[str, Any]:
         """After the timed ops: what each call reported, and what the table holds."""
-        stored = {
-            tuple(content.content_ids): content.item
+        stored = [
+            content
             for response in self.repo.list(list(PARTITION_IDS), None)
             for content in response.contents
-        }
-        changed = {tuple(content_ids(i)) for i, _ in self.workload.changed_values()}
-        return {
-            "all_new_reports_every_input": sorted(c.content_ids for c in self.written["all_new"])
-            == sorted(c.content_ids for c in self.contents),
-            "changed_10pct_reports_the_changed": {
-                tuple(c.content_ids) for c in self.written["changed_10pct"]
-            }
-            == changed,
-            "table_holds_latest_contents": stored
-            == {tuple(c.content_ids): c.item for c in self.changed_contents},
-        }
+        ]
+        return write_once_checks(
+            self.workload, self.written, self.contents, self.changed_contents, stored
+        )
 
     def checks(self) -> dict[str, Any]:
-        by_id = {tuple(content.content_ids): content.item for content in self.listed}
         wanted = {tuple(cid): value for cid, value in self.updates}
         return {
-            "list_keys_match": set(by_id)
-            == {tuple(content_ids(i)) for i in range(self.workload.n)},
-            "list_items_equal": all(
-                by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(self.expected)
-            ),
+            **list_checks(self.workload, self.listed, self.expected),
             "update_returns_new_state": all(
                 wanted.get(tuple(c.content_ids)) == c.item.int_field and c.current_version == 2
                 for c in self.updated

@@ -18,6 +18,7 @@ reported as written. Its runs also meter consumed capacity (``CAPACITY_OP_SETS``
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -187,3 +188,38 @@ class Workload:
             "all_repeated": 0,
             "changed_10pct": len(self.changed_values()),
         }[op]
+
+
+def list_checks(
+    workload: Workload, listed: Iterable[Any], expected: Sequence[Any]
+) -> dict[str, bool]:
+    """Whether a listing (contents with ``content_ids`` and ``item``) holds exactly the items."""
+    by_id = {tuple(content.content_ids): content.item for content in listed}
+    return {
+        "list_keys_match": set(by_id) == {tuple(content_ids(i)) for i in range(workload.n)},
+        "list_items_equal": all(
+            by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(expected)
+        ),
+    }
+
+
+def write_once_checks(
+    workload: Workload,
+    written: Mapping[str, Sequence[Any]],
+    contents: Sequence[Any],
+    changed_contents: Sequence[Any],
+    stored: Iterable[Any],
+) -> dict[str, bool]:
+    """After the write-once scenarios: what each call reported (``written``, by scenario), and
+    whether the table (``stored``, the listed contents) holds the latest contents."""
+    changed = {tuple(content_ids(i)) for i, _ in workload.changed_values()}
+    return {
+        "all_new_reports_every_input": sorted(c.content_ids for c in written["all_new"])
+        == sorted(c.content_ids for c in contents),
+        "changed_10pct_reports_the_changed": {
+            tuple(c.content_ids) for c in written["changed_10pct"]
+        }
+        == changed,
+        "table_holds_latest_contents": {tuple(c.content_ids): c.item for c in stored}
+        == {tuple(c.content_ids): c.item for c in changed_contents},
+    }
