@@ -9,6 +9,12 @@ the ``async`` extra and load on first use.
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic_dynamo.abstract import (
+    AbstractRepository,
+    ReadOnlyAbstractRepository,
+    SyncAbstractRepository,
+    SyncReadOnlyAbstractRepository,
+)
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -31,12 +37,14 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
-from pydantic_dynamo.write_once import SyncWriteOnceRepository
+from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository
 
 if TYPE_CHECKING:
-    from pydantic_dynamo.async_repository import DynamoRepository, WriteOnceRepository
+    from pydantic_dynamo.async_repository import DynamoRepository
+    from pydantic_dynamo.write_once_repository import WriteOnceRepository
 
 __all__ = [
+    "AbstractRepository",
     "BatchResponse",
     "DynamoRepository",
     "FilterCommand",
@@ -48,10 +56,13 @@ __all__ = [
     "ItemTooLargeError",
     "PartitionedContent",
     "PydanticDynamoError",
+    "ReadOnlyAbstractRepository",
     "RequestObjectStateError",
     "ReservedAttributeError",
     "RetryPolicy",
+    "SyncAbstractRepository",
     "SyncDynamoRepository",
+    "SyncReadOnlyAbstractRepository",
     "SyncWriteOnceRepository",
     "UnprocessedItemsError",
     "UnsupportedValueError",
@@ -66,8 +77,12 @@ __version__ = "1.0.0.dev0"
 def __getattr__(name: str) -> Any:
     # The async classes load on first use, so that the sync path (and the Lambda layer, which
     # has no aioboto3) never imports asyncio machinery it does not need.
-    if name in ("DynamoRepository", "WriteOnceRepository"):
-        from pydantic_dynamo import async_repository
+    if name == "DynamoRepository":
+        from pydantic_dynamo.async_repository import DynamoRepository
 
-        return getattr(async_repository, name)
+        return DynamoRepository
+    if name == "WriteOnceRepository":
+        from pydantic_dynamo.write_once_repository import WriteOnceRepository
+
+        return WriteOnceRepository
     raise AttributeError(f"module 'pydantic_dynamo' has no attribute {name!r}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Generic
+from typing import Any
 
 from pydantic_dynamo import flows
+from pydantic_dynamo.abstract import AbstractRepository
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
@@ -27,9 +28,8 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.retry import RetryPolicy
-from pydantic_dynamo.write_once import write_once_flow
 
-__all__ = ["DynamoRepository", "WriteOnceRepository", "aiterate", "arun", "low_level_view"]
+__all__ = ["DynamoRepository", "aiterate", "arun", "low_level_view"]
 
 
 # What boto3's DynamoDB *resource* registers on its client to convert Python values to and from
@@ -110,7 +110,7 @@ async def arun(client: Any, flow: Flow) -> Any:
         send, throw = await _perform(client, step)
 
 
-class DynamoRepository(Generic[ObjT]):
+class DynamoRepository(AbstractRepository[ObjT]):
     """The async repository, with 0.4.2's constructor and the sync repository's operations.
 
     ``client`` (an aiobotocore low-level DynamoDB client) may replace ``table``/``resource``;
@@ -270,34 +270,3 @@ class DynamoRepository(Generic[ObjT]):
             cursor=cursor,
         )
         return aiterate(self._client, flow)
-
-
-class WriteOnceRepository(Generic[ObjT]):
-    """0.4.2's write-once wrapper over the async repository, now race-free.
-
-    ``await write(contents)`` takes an iterable or async iterable and returns exactly the
-    contents it wrote; see :mod:`pydantic_dynamo.write_once` for the guarantee and the cost.
-    """
-
-    def __init__(self, async_repo: DynamoRepository[ObjT]) -> None:
-        if not isinstance(async_repo, DynamoRepository):
-            raise TypeError(
-                "WriteOnceRepository takes the async DynamoRepository; for the sync "
-                "SyncDynamoRepository use SyncWriteOnceRepository"
-            )
-        self._async_repo = async_repo
-
-    async def write(
-        self,
-        input_contents: Iterable[PartitionedContent[ObjT]]
-        | AsyncIterable[PartitionedContent[ObjT]],
-    ) -> list[PartitionedContent[ObjT]]:
-        """Write the contents not already stored; return exactly those this call wrote."""
-        if isinstance(input_contents, AsyncIterable):
-            contents = [content async for content in input_contents]
-        else:
-            contents = list(input_contents)
-        written: list[PartitionedContent[ObjT]] = await self._async_repo.run_flow(
-            write_once_flow(self._async_repo.core, contents)
-        )
-        return written

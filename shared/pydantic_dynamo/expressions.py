@@ -16,7 +16,7 @@ through ``ExpressionAttributeValues``; names are checked against the model first
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,12 +103,17 @@ def build_filter(
 ) -> str | None:
     """A FilterExpression ANDing every condition of ``filters``, or ``None`` when it is empty."""
     parts: list[str] = []
+    # None is stored as NULL, which attribute_exists counts as present: "exists" means present
+    # and not NULL, "not exists" missing or NULL (what a model reads back as None).
+    null_type = placeholders.value({"S": "NULL"}) if filters.exists or filters.not_exists else ""
     for path in sorted(filters.exists):
         schema.field(path)
-        parts.append(f"attribute_exists({placeholders.path(path)})")
+        name = placeholders.path(path)
+        parts.append(f"(attribute_exists({name}) AND NOT attribute_type({name}, {null_type}))")
     for path in sorted(filters.not_exists):
         schema.field(path)
-        parts.append(f"attribute_not_exists({placeholders.path(path)})")
+        name = placeholders.path(path)
+        parts.append(f"(attribute_not_exists({name}) OR attribute_type({name}, {null_type}))")
     parts.extend(_comparisons(schema, placeholders, filters.equals, "="))
     parts.extend(_comparisons(schema, placeholders, filters.not_equals, "<>"))
     parts.extend(_comparisons(schema, placeholders, filters.gt, ">"))
@@ -214,12 +219,13 @@ def build_update(
     timestamp: str,
     reserved: frozenset[str],
     missing_version: int = 0,
+    extra_sets: Sequence[str] = (),
 ) -> UpdateExpression:
     """The UpdateExpression (and the version condition) for ``command``.
 
     ``reserved`` holds the key attribute names and the internal attributes, which no command may
     target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``, counting a
-    missing one as ``missing_version``.
+    missing one as ``missing_version``; ``extra_sets`` are the caller's own ``SET`` clauses.
     """
     seen: set[Parts] = set()
     sets = list(_set_clauses(schema, placeholders, command.set_commands, (), reserved, seen))
@@ -260,6 +266,7 @@ def build_update(
     if command.expiry is not None:
         ttl = {"N": str(int(command.expiry.timestamp()))}
         sets.append(f"{placeholders.name(INTERNAL_TTL)} = {placeholders.value(ttl)}")
+    sets.extend(extra_sets)
 
     update = "SET " + ", ".join(sets)
     if removes:

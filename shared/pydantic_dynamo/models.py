@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -125,27 +125,65 @@ class FilterCommand(BaseModel):
 
 @dataclass(frozen=True)
 class GetResponse(Generic[ObjT]):
-    """The answer of ``get``: ``content`` is ``None`` when no (unexpired) item is stored."""
+    """The answer of ``get``: ``content`` is ``None`` when no (unexpired) item is stored.
 
-    content: PartitionedContent[ObjT] | None
+    >>> GetResponse() == GetResponse(content=None)
+    True
+    """
+
+    content: PartitionedContent[ObjT] | None = None
 
 
-@dataclass(frozen=True, eq=False)
 class BatchResponse(Generic[ObjT]):
     """One DynamoDB page of results, decoded the first time ``contents`` is read.
 
     ``cursor`` resumes the listing right after this page (``None`` at the end); pass it back as
     ``cursor=`` to ``list``/``list_between``.
+
+    The repositories build it from the page's raw items (``raw_items=``, ``decode=``), so a
+    page nobody reads costs no decoding. ``BatchResponse(contents=[...])`` (0.4.2's form, handy
+    in tests and fakes) holds the given contents. Two responses are equal when their contents
+    and cursors are.
+
+    >>> from pydantic import BaseModel
+    >>> class Actor(BaseModel):
+    ...     id: str
+    >>> content = PartitionedContent[Actor](partition_ids=[], content_ids=["a"], item=Actor(id="a"))
+    >>> BatchResponse(contents=[content]) == BatchResponse(contents=[content])
+    True
+    >>> len(BatchResponse(contents=[]))
+    0
     """
 
-    raw_items: Sequence[dict[str, Any]] = field(repr=False)
-    decode: Callable[[dict[str, Any]], PartitionedContent[ObjT]] = field(repr=False)
-    cursor: str | None = None
+    # ``contents`` is a cached_property: once read (or given), it lives in the instance dict
+    # and reading it again is a plain attribute lookup.
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable: unhashable
+
+    def __init__(
+        self,
+        contents: Iterable[PartitionedContent[ObjT]] | None = None,
+        *,
+        raw_items: Sequence[dict[str, Any]] | None = None,
+        decode: Callable[[dict[str, Any]], PartitionedContent[ObjT]] | None = None,
+        cursor: str | None = None,
+    ) -> None:
+        if contents is not None:
+            if raw_items is not None or decode is not None:
+                raise TypeError("BatchResponse takes contents= or raw_items= and decode=, not both")
+            given = list(contents)
+            self.__dict__["contents"] = given
+            raw_items = ()
+        elif raw_items is None or decode is None:
+            raise TypeError("BatchResponse needs contents= (or raw_items= and decode=)")
+        self.raw_items = raw_items
+        self.decode = decode
+        self.cursor = cursor
 
     @cached_property
     def contents(self) -> list[PartitionedContent[ObjT]]:
         """The page's contents, in DynamoDB's order."""
         decode = self.decode
+        assert decode is not None  # only contents= leaves it unset, and that fills this in
         if len(self.raw_items) < _PAUSE_GC_FROM_ITEMS:
             return [decode(raw) for raw in self.raw_items]
         with paused_gc():
@@ -155,4 +193,14 @@ class BatchResponse(Generic[ObjT]):
         return iter(self.contents)
 
     def __len__(self) -> int:
+        if self.decode is None:
+            return len(self.contents)
         return len(self.raw_items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BatchResponse):
+            return NotImplemented
+        return self.cursor == other.cursor and self.contents == other.contents
+
+    def __repr__(self) -> str:
+        return f"BatchResponse(contents={self.contents!r}, cursor={self.cursor!r})"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic_dynamo import flows
+from pydantic_dynamo.abstract import SyncAbstractRepository
 from pydantic_dynamo.client import client_kwargs_like, default_client
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["SyncDynamoRepository"]
 
 
-class SyncDynamoRepository(Generic[ObjT]):
+class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
     """A repository of one Pydantic model in one DynamoDB table, over the low-level client.
 
     Keyword arguments are 0.4.2's (``item_class``, ``partition_prefix``, ``partition_name``,

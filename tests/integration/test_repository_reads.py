@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,8 +21,12 @@ from tests.integration.support import (
     every_id,
     example,
     ids_of,
+    legacy_key,
     numbered,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # -- get and get_batch ---------------------------------------------------------------------------
 
@@ -202,6 +207,46 @@ def test_filter_of_each_kind_selects_on_the_server(
         for i in range(4)
     )
     assert ids_of(repo.list(["films"], None, filters=filters)) == expected
+
+
+@pytest.fixture
+def reviews(
+    repo: Repository[Example], dynamodb_client: DynamoDBClient, table_name: str
+) -> Repository[Example]:
+    """00000 has a review, 00001's is None (stored as NULL), 00002 has no review attribute."""
+    repo.put_batch([example("00000", review="good"), example("00001"), example("00002")])
+    dynamodb_client.update_item(
+        TableName=table_name,
+        Key=legacy_key(["films"], ["00002"]),
+        UpdateExpression="REMOVE review",
+    )
+    null = dynamodb_client.get_item(TableName=table_name, Key=legacy_key(["films"], ["00001"]))
+    missing = dynamodb_client.get_item(TableName=table_name, Key=legacy_key(["films"], ["00002"]))
+    assert null["Item"]["review"] == {"NULL": True}
+    assert "review" not in missing["Item"]
+    return repo
+
+
+def test_not_exists_matches_an_attribute_missing_or_stored_as_null(
+    reviews: Repository[Example],
+) -> None:
+    filters = FilterCommand(not_exists={"review"})
+    assert ids_of(reviews.list(["films"], None, filters=filters)) == ["00001", "00002"]
+
+
+def test_exists_matches_only_an_attribute_present_and_not_null(
+    reviews: Repository[Example],
+) -> None:
+    filters = FilterCommand(exists={"review"})
+    assert ids_of(reviews.list(["films"], None, filters=filters)) == ["00000"]
+
+
+def test_not_exists_and_exists_split_a_nested_attribute_by_null(repo: Repository[Example]) -> None:
+    repo.put_batch([example("a", address={"city": "Rome", "zip": "00100"}), example("b")])
+    missing = FilterCommand(not_exists={"address.zip"})
+    present = FilterCommand(exists={"address.zip"})
+    assert ids_of(repo.list(["films"], None, filters=missing)) == ["b"]
+    assert ids_of(repo.list(["films"], None, filters=present)) == ["a"]
 
 
 def test_list_between_includes_both_bounds(repo: Repository[Example]) -> None:

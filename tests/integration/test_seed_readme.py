@@ -159,14 +159,14 @@ def test_readme_async_filters_and_listing(run_with_repos: Callable[[Scenario], N
         filter3 = FilterCommand(
             not_equals={"review": "Talented, but unfriendly in Gangs of New York"}
         )
-        # 0.4.2 stores a missing Optional as NULL: not_exists matches nothing, not_equals both.
+        # A missing Optional is stored as NULL; not_exists matches it (0.4.2's matched nothing).
         results = {}
         for name, filters in (("not_exists", filter1), ("equals", filter2), ("ne", filter3)):
             results[name] = {
                 c.item.name
                 for c in await list_contents_from_batches(repo.list(None, None, filters=filters))
             }
-        assert results["not_exists"] == set()
+        assert results["not_exists"] == {"Steve Buscemi"}
         assert results["equals"] == {"Daniel Day-Lewis"}
         assert results["ne"] == {"Steve Buscemi"}
 

@@ -33,8 +33,10 @@ _EXPRESSION_WORDS = {
     "IN",
     "SET",
     "REMOVE",
+    "NOT",
     "attribute_exists",
     "attribute_not_exists",
+    "attribute_type",
     "begins_with",
     "contains",
     "if_not_exists",
@@ -134,16 +136,32 @@ def test_comparisons_render_their_operator(schema: ModelSchema, field: str, oper
     assert placeholders.values == {":v0": {"N": "30"}}
 
 
-def test_exists_renders_attribute_exists(schema: ModelSchema) -> None:
+def test_exists_requires_the_attribute_present_and_not_null(schema: ModelSchema) -> None:
     expression, placeholders = render_filter(schema, FilterCommand(exists={"review"}))
-    assert expression == "attribute_exists(#n0)"
+    assert expression == "(attribute_exists(#n0) AND NOT attribute_type(#n0, :v0))"
     assert placeholders.names == {"#n0": "review"}
+    assert placeholders.values == {":v0": {"S": "NULL"}}
 
 
-def test_not_exists_renders_attribute_not_exists(schema: ModelSchema) -> None:
+def test_not_exists_matches_the_attribute_missing_or_null(schema: ModelSchema) -> None:
     expression, placeholders = render_filter(schema, FilterCommand(not_exists={"review"}))
-    assert expression == "attribute_not_exists(#n0)"
+    assert expression == "(attribute_not_exists(#n0) OR attribute_type(#n0, :v0))"
     assert placeholders.names == {"#n0": "review"}
+    assert placeholders.values == {":v0": {"S": "NULL"}}
+
+
+def test_exists_and_not_exists_share_one_null_type_value(schema: ModelSchema) -> None:
+    filters = FilterCommand(exists={"review", "born"}, not_exists={"address.zip"})
+    expression, placeholders = render_filter(schema, filters)
+    assert placeholders.values == {":v0": {"S": "NULL"}}
+    assert expression.count("attribute_type(") == 3
+    assert "attribute_type(#n2.#n3, :v0)" in expression
+
+
+def test_not_exists_on_a_nested_path_checks_the_path(schema: ModelSchema) -> None:
+    expression, placeholders = render_filter(schema, FilterCommand(not_exists={"address.zip"}))
+    assert expression == "(attribute_not_exists(#n0.#n1) OR attribute_type(#n0.#n1, :v0))"
+    assert placeholders.names == {"#n0": "address", "#n1": "zip"}
 
 
 def test_begins_with_renders_the_function(schema: ModelSchema) -> None:
@@ -187,7 +205,8 @@ def test_conditions_of_every_kind_are_anded(schema: ModelSchema) -> None:
         is_in={"color": [Color.RED]},
     )
     expression, placeholders = render_filter(schema, filters)
-    assert expression.count(" AND ") == 12  # 12 conditions (11 ANDs) plus BETWEEN's AND
+    # 12 conditions (11 ANDs), BETWEEN's AND, and exists' "present AND NOT NULL"
+    assert expression.count(" AND ") == 13
     assert set(placeholders.names.values()) == {
         "review",
         "address",
