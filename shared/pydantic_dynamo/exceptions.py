@@ -113,13 +113,17 @@ class ItemNotFoundError(RequestObjectStateError):
 
 
 class UnprocessedItemsError(PydanticDynamoError):
-    """A batch write gave up after its retries; ``items`` are exactly the contents not written.
+    """A batch gave up after its retries; ``items`` are exactly the contents not confirmed done.
 
-    Everything not listed was written (or, for a read, read). ``items`` holds the caller's own
+    Everything not listed was written (or, for a read, read), whatever ended the batch: DynamoDB
+    leaving work unprocessed, throttling, a refusal, or the transport giving up on a lost
+    connection. A listed write whose answer was lost may be stored: writing it again is safe (a
+    put or delete of the same item leaves the same state). ``items`` holds the caller's own
     objects (``PartitionedContent`` for writes, ``(partition_ids, content_ids)`` for reads, raw
     keys for deletes). ``written`` lists what write-once did write before giving up. ``code``
     is the AWS error code of the failure that ended it (``None`` when DynamoDB kept answering
-    with unprocessed work): throttling codes mean "try later", others a fault to look at.
+    with unprocessed work, or no answer came): throttling codes mean "try later", others a
+    fault to look at; the exception's ``__cause__`` is that failure.
     """
 
     def __init__(

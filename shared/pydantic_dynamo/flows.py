@@ -32,6 +32,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
+from pydantic_dynamo.write_tokens import is_mine, new_token
 
 __all__ = [
     "CALL_MANY_CONCURRENCY",
@@ -102,8 +103,9 @@ Flow = Generator[Step, Any, Any]
 
 
 def put_flow(core: RepositoryCore[ObjT], content: PartitionedContent[ObjT]) -> Flow:
-    """PutItem one content."""
-    yield Call("put_item", core.put_request(content))
+    """PutItem one content (a resend of an applied put is recognised, not applied again)."""
+    token = new_token()
+    yield from conditional(core, Call("put_item", core.put_request(content, token)), None, token)
 
 
 def run_write_plan(plan: BatchWritePlan[Any]) -> Flow:
@@ -111,11 +113,8 @@ def run_write_plan(plan: BatchWritePlan[Any]) -> Flow:
     while (request := plan.next_request()) is not None:
         try:
             response = yield Call("batch_write_item", request)
-        except Exception as error:
-            code = error_code(error)
-            if code is None:
-                raise
-            delay = plan.on_error(code, error)
+        except Exception as error:  # whatever the cause, the plan reports the work not done
+            delay = plan.on_error(error_code(error), error)
         else:
             delay = plan.on_response(response)
         if delay:
@@ -141,11 +140,8 @@ def run_get_plan(plan: BatchGetPlan[Any], on_items: Callable[[list[Item]], Step 
     while (request := plan.next_request()) is not None:
         try:
             response = yield Call("batch_get_item", request)
-        except Exception as error:
-            code = error_code(error)
-            if code is None:
-                raise
-            yield Sleep(plan.on_error(code, error))
+        except Exception as error:  # whatever the cause, the plan reports the keys not read
+            yield Sleep(plan.on_error(error_code(error), error))
             continue
         items, delay = plan.on_response(response)
         step = on_items(items)
@@ -213,21 +209,29 @@ def update_flow(
 
     Without ``require_exists`` it is an upsert in (at most) two conditional steps: update the
     existing item, else create it. One expression cannot do both, because a stored item without
-    ``_object_version`` counts as version 1 while a created one starts at 1.
+    ``_object_version`` counts as version 1 while a created one starts at 1. Before creating,
+    the item the command would create is validated against the model (``InvalidAttributeError``
+    naming the field, nothing written). One write token serves every step (see
+    :mod:`pydantic_dynamo.write_tokens`).
     """
     expected = command.current_version
+    token = new_token()
+    checked = False
     for _ in range(_UPSERT_ROUNDS):
-        request = core.update_request(partition_id, content_id, command)
+        request = core.update_request(partition_id, content_id, command, token)
         try:
-            response = yield from conditional(core, Call("update_item", request), expected)
+            response = yield from conditional(core, Call("update_item", request), expected, token)
         except ItemNotFoundError:
             if require_exists:
                 raise
         else:
             return core.decode(response["Attributes"])
-        request = core.update_request(partition_id, content_id, command, creating=True)
+        if not checked:
+            core.check_created_item(command)
+            checked = True
+        request = core.update_request(partition_id, content_id, command, token, creating=True)
         try:
-            response = yield from conditional(core, Call("update_item", request), expected)
+            response = yield from conditional(core, Call("update_item", request), expected, token)
         except ItemNotFoundError as missing:
             # Still absent, so only the version condition can have failed.
             raise VersionConflictError(missing.key or {}, expected or 0, None) from missing
@@ -240,21 +244,60 @@ def update_flow(
     )
 
 
+# Why a transaction is cancelled when it may simply be sent again (with a new token: a
+# cancelled transaction applied nothing).
+_TRANSIENT_CANCELLATIONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+
 def delete_item_flow(
     core: RepositoryCore[ObjT], partition_id: Ids, content_id: Ids, current_version: int | None
 ) -> Flow:
-    """DeleteItem; returns whether an item was there."""
-    request = core.delete_item_request(partition_id, content_id, current_version)
-    response = yield from conditional(core, Call("delete_item", request), current_version)
-    return core.deleted(response)
+    """Delete one item as a one-action transaction; returns whether a live item was there.
+
+    An expired item (past its TTL, not yet removed by DynamoDB) counts as absent: it is removed
+    all the same, and ``False`` returned (or ``ItemNotFoundError`` with ``current_version``).
+    """
+    attempt = 0
+    while True:
+        request = core.delete_item_request(partition_id, content_id, current_version, new_token())
+        try:
+            yield Call("transact_write_items", request)
+        except Exception as error:
+            reasons = error_response(error).get("CancellationReasons") or [{}]
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reason = reasons[0]
+            if reason.get("Code") in _TRANSIENT_CANCELLATIONS:
+                attempt += 1
+                if core.retry_policy.exhausted(attempt):
+                    raise
+                yield Sleep(core.retry_policy.delay(attempt))
+                continue
+            if reason.get("Code") != "ConditionalCheckFailed":
+                raise
+            key = request["TransactItems"][0]["Delete"]["Key"]
+            stored = reason.get("Item")
+            if current_version is not None:
+                raise core.condition_failure(key, {"Item": stored}, current_version) from error
+            if stored:  # there, so expired: remove it, unless it was written again meanwhile
+                try:
+                    yield Call("delete_item", core.delete_expired_request(key))
+                except Exception as cleanup_error:
+                    if error_code(cleanup_error) != "ConditionalCheckFailedException":
+                        raise
+            return False
+        return True
 
 
 def save_flow(
     core: RepositoryCore[ObjT], content: PartitionedContent[ObjT], expected_version: int | None
 ) -> Flow:
     """UpdateItem storing the whole content with an incremented version; returns what is stored."""
-    request = core.save_request(content, expected_version)
-    response = yield from conditional(core, Call("update_item", request), expected_version)
+    token = new_token()
+    request = core.save_request(content, expected_version, token)
+    response = yield from conditional(core, Call("update_item", request), expected_version, token)
     saved: PartitionedContent[ObjT] = core.decode(response["Attributes"])
     return saved
 
@@ -270,9 +313,13 @@ def delete_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_prefix: I
 
 
 def conditional(
-    core: RepositoryCore[Any], call: Call, expected_version: int | None
+    core: RepositoryCore[Any], call: Call, expected_version: int | None, token: str
 ) -> Generator[Step, Any, Item]:
-    """Perform a conditional write, turning ConditionalCheckFailed into a typed error."""
+    """Perform a conditional write, turning ConditionalCheckFailed into a typed error.
+
+    A failure against an item holding ``token`` is this write's own resend meeting its result:
+    the answer is then that item, as ``Attributes`` (``ALL_NEW``'s state).
+    """
     try:
         response: Item = yield call
     except Exception as error:
@@ -283,6 +330,9 @@ def conditional(
             raise ItemTooLargeError(key, None, MAX_ITEM_BYTES) from error
         if code != "ConditionalCheckFailedException":
             raise
+        stored = error_response(error).get("Item")
+        if is_mine(stored, token):
+            return {"Attributes": stored}
         raise core.condition_failure(
             call.request["Key"], error_response(error), expected_version
         ) from error

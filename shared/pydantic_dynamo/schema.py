@@ -23,6 +23,7 @@ __all__ = [
     "INTERNAL_OBJECT_VERSION",
     "INTERNAL_TIMESTAMP",
     "INTERNAL_TTL",
+    "WRITE_TOKEN",
     "FieldInfo",
     "ModelSchema",
 ]
@@ -31,8 +32,9 @@ INTERNAL_TIMESTAMP = "_timestamp"
 INTERNAL_OBJECT_VERSION = "_object_version"
 INTERNAL_TTL = "_ttl"
 CONTENT_HASH = "_content_hash"  # written by write-once
+WRITE_TOKEN = "_write_token"  # written by every single-item write: see write_tokens
 INTERNAL_ATTRIBUTES = frozenset(
-    {INTERNAL_TIMESTAMP, INTERNAL_OBJECT_VERSION, INTERNAL_TTL, CONTENT_HASH}
+    {INTERNAL_TIMESTAMP, INTERNAL_OBJECT_VERSION, INTERNAL_TTL, CONTENT_HASH, WRITE_TOKEN}
 )
 
 _NUMBER_TYPES = (int, float, Decimal)

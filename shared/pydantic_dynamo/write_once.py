@@ -12,7 +12,10 @@ How it works (one ``write`` call):
    contents returned carry it.
 5. When the condition fails, somebody else wrote in between. DynamoDB returns the item it holds
    (``ReturnValuesOnConditionCheckFailure=ALL_OLD``): if it is our content, the other writer
-   reported it and we skip it; otherwise we retry against what is there now.
+   reported it and we skip it; otherwise we retry against what is there now. Each content's
+   put carries a write token (:mod:`pydantic_dynamo.write_tokens`): a stored item holding ours
+   is our own try, applied but unanswered and resent, and is reported as written; after a try
+   that got no answer at all, the item is read back to tell.
 
 So among concurrent writers exactly one PutItem per distinct content succeeds, and only its
 writer reports the content as written.
@@ -46,10 +49,15 @@ from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
 from pydantic_dynamo.models import ObjT, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
-from pydantic_dynamo.schema import CONTENT_HASH, INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP
-from pydantic_dynamo.sync_repository import SyncDynamoRepository
+from pydantic_dynamo.schema import (
+    CONTENT_HASH,
+    INTERNAL_OBJECT_VERSION,
+    INTERNAL_TIMESTAMP,
+    WRITE_TOKEN,
+)
+from pydantic_dynamo.write_tokens import is_mine, new_token
 
-__all__ = ["CONTENT_HASH", "SyncWriteOnceRepository", "content_digest", "write_once_flow"]
+__all__ = ["CONTENT_HASH", "content_digest", "write_once_flow"]
 
 Item = dict[str, Any]
 KeyTuple = tuple[str, str]
@@ -69,7 +77,7 @@ def content_digest(item: Item, excluded: frozenset[str]) -> str:
 
 
 class _Candidate(Generic[ObjT]):
-    __slots__ = ("content", "digest", "item", "key", "stored")
+    __slots__ = ("content", "digest", "item", "key", "stored", "token")
 
     def __init__(self, key: KeyTuple, content: PartitionedContent[ObjT], item: Item) -> None:
         self.key = key
@@ -77,6 +85,7 @@ class _Candidate(Generic[ObjT]):
         self.item = item
         self.digest = ""
         self.stored: Item | None = None
+        self.token = ""
 
 
 def _holds(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT], stored: Item | None) -> bool:
@@ -124,6 +133,11 @@ def _put_request(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT]) -> Ite
     return placeholders.add_to(request)
 
 
+def _as_written(candidate: _Candidate[ObjT]) -> PartitionedContent[ObjT]:
+    version = int(candidate.item[INTERNAL_OBJECT_VERSION]["N"])
+    return candidate.content.model_copy(update={"current_version": version})
+
+
 def write_once_flow(
     core: RepositoryCore[ObjT], contents: Iterable[PartitionedContent[ObjT]]
 ) -> Flow:
@@ -142,6 +156,9 @@ def write_once_flow(
     for candidate in candidates.values():
         candidate.digest = content_digest(candidate.item, excluded)
         candidate.item[CONTENT_HASH] = {"S": f"{timestamp} {candidate.digest}"}
+        # One token for every try of this content: a try applied but unanswered is recognised.
+        candidate.token = new_token()
+        candidate.item[WRITE_TOKEN] = {"S": candidate.token}
 
     try:
         stored = yield from _read_stored(core, candidates)
@@ -168,12 +185,14 @@ def write_once_flow(
         failed: list[tuple[_Candidate[ObjT], BaseException]] = []
         for candidate, result in zip(to_write, results, strict=True):
             if not isinstance(result, BaseException):
-                version = int(candidate.item[INTERNAL_OBJECT_VERSION]["N"])
-                written.append(candidate.content.model_copy(update={"current_version": version}))
+                written.append(_as_written(candidate))
                 continue
             code = error_code(result)
             if code == "ConditionalCheckFailedException":
                 current = error_response(result).get("Item") or None
+                if is_mine(current, candidate.token):  # our own try, applied, then resent
+                    written.append(_as_written(candidate))
+                    continue
                 if _holds(core, candidate, current):
                     continue  # another writer stored this content and reports it
                 candidate.stored = current
@@ -182,6 +201,17 @@ def write_once_flow(
                 retry.append(candidate)
             else:
                 failed.append((candidate, result))
+        unanswered = {c.key: c for c, error in failed if error_code(error) is None}
+        if unanswered:
+            # No answer came (the transport gave up): a try may have been applied. Those that
+            # were hold their token, and are reported as written.
+            try:
+                found = yield from _read_stored(core, unanswered)
+            except UnprocessedItemsError:
+                found = {}
+            mine = {key for key, c in unanswered.items() if is_mine(found.get(key), c.token)}
+            written.extend(_as_written(unanswered[key]) for key in mine)
+            failed = [(c, error) for c, error in failed if c.key not in mine]
         if failed:
             left = [c.content for c, _ in failed] + [c.content for c in retry]
             raise UnprocessedItemsError(
@@ -222,30 +252,3 @@ def _read_stored(core: RepositoryCore[ObjT], candidates: dict[KeyTuple, _Candida
 
     yield from run_get_plan(plan, keep)
     return stored
-
-
-class SyncWriteOnceRepository(Generic[ObjT]):
-    """Writes only new or changed contents, race-free, over a :class:`SyncDynamoRepository`.
-
-    ``write`` returns exactly the contents this call wrote; among concurrent writers each
-    distinct content is reported by exactly one. Example::
-
-        write_once = SyncWriteOnceRepository[FilmActor](repo)
-        assert len(write_once.write(contents)) == len(contents)
-        assert write_once.write(contents) == []
-    """
-
-    def __init__(self, repo: SyncDynamoRepository[ObjT]) -> None:
-        if not isinstance(repo, SyncDynamoRepository):
-            raise TypeError(
-                "SyncWriteOnceRepository takes a SyncDynamoRepository; for the async "
-                "DynamoRepository use WriteOnceRepository(async_repo=...)"
-            )
-        self._repo = repo
-
-    def write(self, contents: Iterable[PartitionedContent[ObjT]]) -> list[PartitionedContent[ObjT]]:
-        """Write the contents not already stored; return exactly those this call wrote."""
-        written: list[PartitionedContent[ObjT]] = self._repo.run_flow(
-            write_once_flow(self._repo.core, contents)
-        )
-        return written

@@ -138,8 +138,10 @@ class LeanClient:
     Arguments are boto3's: ``endpoint_url``, ``region_name``, ``aws_access_key_id``,
     ``aws_secret_access_key``, ``aws_session_token``; ``config`` (a botocore ``Config``) is read
     for ``retries`` (``max_attempts``/``total_max_attempts``), ``max_pool_connections``,
-    ``connect_timeout`` and ``read_timeout``. ``credentials`` takes a botocore credentials
-    object (refreshable ones refresh), ``retries`` a :class:`TransportRetries`.
+    ``connect_timeout`` and ``read_timeout``. Unlike botocore's, ``read_timeout`` bounds each
+    try as a whole (sending the request and reading its whole answer), not each socket read, so
+    a server that trickles its answer cannot hold a call. ``credentials`` takes a botocore
+    credentials object (refreshable ones refresh), ``retries`` a :class:`TransportRetries`.
     """
 
     def __init__(

@@ -3,10 +3,10 @@
 A request is written with one ``sendall`` (head and body together) and its answer read straight
 from the socket: the status line and headers are split by hand and the body read to its
 ``Content-Length`` (or its chunks) into one buffer. The standard library's ``http.client``
-costs more than twice that per request, most of it in ``email``'s header parser, and urllib3's
-pool (botocore's) more again: measured here, client CPU per GetItem to DynamoDB Local, about 45
-microseconds against 115 and 200 (``python -m benchmarks.transport_bench``). For a small
-request that is most of what the client spends.
+costs more per request, most of it in ``email``'s header parser, and urllib3's pool
+(botocore's) more again; for a small request that is most of what the client spends
+(``python -m benchmarks.transport_bench`` measures it; the figures are in
+docs/lean-transport.md).
 
 What urllib3's pool adds that matters here is kept: a pooled connection that the server closed
 while it sat idle is detected before reuse (a zero-timeout poll, as urllib3's
@@ -25,6 +25,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -100,16 +101,20 @@ class HttpPool:
             raise ValueError("HTTP header names and values cannot hold CR or LF")
         request = f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
         sock = self._take()
+        # One deadline for sending the request and reading the whole answer: a server that
+        # trickles its answer cannot hold a call past read_timeout (as a per-read timeout would).
+        deadline = time.monotonic() + self.read_timeout
         try:
             try:
+                sock.settimeout(self.read_timeout)
                 sock.sendall(request + body)
             except (BrokenPipeError, ConnectionResetError):
                 # The server may have answered early (a 413, say) and closed before reading the
                 # whole body: that answer, when it came, is the outcome, as urllib3 reads it.
-                answer, _ = _read_answer(sock)
+                answer, _ = _read_answer(_Reader(sock, deadline))
                 sock.close()
                 return answer
-            answer, keep = _read_answer(sock)
+            answer, keep = _read_answer(_Reader(sock, deadline))
         except TimeoutError as error:
             sock.close()
             raise ConnectionFailedError("read-timeout", type(error).__name__) from error
@@ -182,7 +187,31 @@ def _readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-def _read_answer(sock: socket.socket) -> tuple[HttpAnswer, bool]:
+class _Reader:
+    """Reads from a socket until a deadline (``time.monotonic()``), then raises TimeoutError."""
+
+    __slots__ = ("deadline", "sock")
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.sock = sock
+        self.deadline = deadline
+
+    def _wait(self) -> None:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the answer did not arrive within read_timeout")
+        self.sock.settimeout(remaining)
+
+    def recv(self, size: int) -> bytes:
+        self._wait()
+        return self.sock.recv(size)
+
+    def recv_into(self, view: memoryview) -> int:
+        self._wait()
+        return self.sock.recv_into(view)
+
+
+def _read_answer(sock: _Reader) -> tuple[HttpAnswer, bool]:
     """Read one whole answer; also whether the connection may carry another request."""
     data = b""
     while True:  # 1xx answers (none expected: no "Expect" is sent) are skipped
@@ -245,7 +274,7 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _read_exactly(sock: socket.socket, start: bytes, length: int) -> bytes:
+def _read_exactly(sock: _Reader, start: bytes, length: int) -> bytes:
     if len(start) >= length:
         if len(start) > length:  # bytes past the answer: the stream is out of step
             raise _MalformedAnswerError("more bytes than Content-Length")
@@ -262,7 +291,7 @@ def _read_exactly(sock: socket.socket, start: bytes, length: int) -> bytes:
     return bytes(buffer)
 
 
-def _read_chunked(sock: socket.socket, data: bytes) -> tuple[bytes, bytes]:
+def _read_chunked(sock: _Reader, data: bytes) -> tuple[bytes, bytes]:
     """The body, and whatever came after it (which must be nothing on a reusable connection)."""
     parts: list[bytes] = []
     total = 0
@@ -297,14 +326,14 @@ def _read_chunked(sock: socket.socket, data: bytes) -> tuple[bytes, bytes]:
         data = data[size + 2 :]
 
 
-def _recv_more(sock: socket.socket) -> bytes:
+def _recv_more(sock: _Reader) -> bytes:
     chunk = sock.recv(_RECV_BYTES)
     if not chunk:
         raise ConnectionResetError("connection closed inside a chunked body")
     return chunk
 
 
-def _read_to_close(sock: socket.socket, data: bytes) -> bytes:
+def _read_to_close(sock: _Reader, data: bytes) -> bytes:
     parts = [data]
     total = len(data)
     while chunk := sock.recv(_RECV_BYTES):
