@@ -95,6 +95,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
         self._client = client
+        self._created_client = False
         if async_repo is not None:
             # 0.4.2's form. Its event loop may be running in this very thread, so instead of
             # driving the async client we talk to the same endpoint with a sync one.
@@ -127,6 +128,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         """
         if self._client is None:
             self._client = default_client(**self._client_kwargs)
+            self._created_client = True
         return self._client
 
     @property
@@ -143,7 +145,17 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
     ) -> None:
-        return None
+        self.close()
+
+    def close(self) -> None:
+        """Close the client this repository created, if it did (one passed in is the caller's).
+
+        A later call creates a new one.
+        """
+        if self._created_client and self._client is not None:
+            self._client.close()
+            self._client = None
+            self._created_client = False
 
     # -- writes ---------------------------------------------------------------------------------
 
