@@ -8,13 +8,14 @@ the condition "the stored item does not hold my token". A resend of an applied w
 condition, and DynamoDB answers with the stored item (``ReturnValuesOnConditionCheckFailure=
 ALL_OLD``): holding our token, it *is* our write's result, reported as such.
 
-The token is recognised while it is the item's latest write: if another writer changes the item
-between a write being applied and its resend arriving (the transport's retry delay), the resend
-no longer sees its token and is applied as a new write. 0.4.2 ignores the attribute when reading.
+An update (``update``, ``save``) also moves the token it replaces to ``_prior_write_token``, so
+a resend is still recognised when one other update landed between the first try and the resend
+(the transport's retry delay). A whole-item put keeps only its own token. 0.4.2 ignores both
+attributes when reading.
 
 >>> placeholders = Placeholders()
 >>> stamp(placeholders, "tok")
-('#n0 = :v0', '(attribute_not_exists(#n0) OR #n0 <> :v0)')
+('#n0 = if_not_exists(#n1, :v0), #n1 = :v1', 'NOT (#n1 = :v1 OR #n0 = :v1)')
 >>> is_mine({"_write_token": {"S": "tok"}}, "tok"), is_mine({}, "tok")
 (True, False)
 """
@@ -25,31 +26,49 @@ import secrets
 from typing import Any
 
 from pydantic_dynamo.expressions import Placeholders
-from pydantic_dynamo.schema import WRITE_TOKEN
+from pydantic_dynamo.schema import PRIOR_WRITE_TOKEN, WRITE_TOKEN
 
-__all__ = ["WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
+__all__ = ["PRIOR_WRITE_TOKEN", "WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
+
+# Tokens are this long (96 random bits, URL-safe base64).
+TOKEN_LENGTH = 16
 
 
 def new_token() -> str:
-    """A fresh token for one write call (96 random bits, 16 URL-safe characters)."""
+    """A fresh token for one write call."""
     return secrets.token_urlsafe(12)
 
 
 def not_mine(placeholders: Placeholders, token: str) -> str:
-    """The condition "the stored item does not hold ``token``" (true for an absent item)."""
-    return stamp(placeholders, token)[1]
+    """The condition "the stored item holds ``token`` in neither slot" (true when absent)."""
+    current = placeholders.name(WRITE_TOKEN)
+    prior = placeholders.name(PRIOR_WRITE_TOKEN)
+    return _neither(current, prior, placeholders.value({"S": token}))
 
 
 def stamp(placeholders: Placeholders, token: str) -> tuple[str, str]:
-    """An update's ``SET`` clause storing ``token``, and the condition :func:`not_mine`."""
-    name = placeholders.name(WRITE_TOKEN)
+    """An update's ``SET`` clauses storing ``token`` (the replaced one moving to the prior
+    slot), and the condition :func:`not_mine`."""
+    prior = placeholders.name(PRIOR_WRITE_TOKEN)
+    current = placeholders.name(WRITE_TOKEN)
+    blank = placeholders.value({"S": ""})
     value = placeholders.value({"S": token})
-    return f"{name} = {value}", f"(attribute_not_exists({name}) OR {name} <> {value})"
+    sets = f"{prior} = if_not_exists({current}, {blank}), {current} = {value}"
+    return sets, _neither(current, prior, value)
+
+
+def _neither(current: str, prior: str, value: str) -> str:
+    # A comparison with a missing attribute is false, so an absent item passes.
+    return f"NOT ({current} = {value} OR {prior} = {value})"
 
 
 def is_mine(stored: dict[str, Any] | None, token: str) -> bool:
-    """Whether a stored item (AttributeValues) holds ``token``: the item is that write's result."""
+    """Whether a stored item (AttributeValues) holds ``token`` in either slot: the item is (or
+    followed) that write's result."""
     if not stored:
         return False
-    value = stored.get(WRITE_TOKEN)
-    return isinstance(value, dict) and value.get("S") == token
+    for name in (WRITE_TOKEN, PRIOR_WRITE_TOKEN):
+        value = stored.get(name)
+        if isinstance(value, dict) and value.get("S") == token:
+            return True
+    return False
