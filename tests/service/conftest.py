@@ -3,7 +3,9 @@
 Every test using ``service_env`` runs twice: against moto's DynamoDB (in process, fast) and
 against DynamoDB Local (AWS's emulator, the faithful one: 400 KB items, 25-item batches, exact
 error texts), through the session fixtures of ``tests/conftest.py``. SQS and EventBridge are
-always moto's.
+always moto's. The DynamoDB Local runs are marked ``integration`` (the fixture asks for
+``dynamodb_local`` at run time, which the suite's marking by fixture name cannot see), so
+``pytest -m "not integration"`` runs the moto half without Java.
 
 Handlers are imported inside each test, after the mock and the environment are in place, and
 fresh each time (their settings are read at import, their clients on first use).
@@ -66,7 +68,7 @@ def mocked_aws() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(params=["moto", "dynamodb-local"])
+@pytest.fixture(params=["moto", pytest.param("dynamodb-local", marks=pytest.mark.integration)])
 def service_env(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, mocked_aws: None
 ) -> Iterator[ServiceEnv]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from layer import contents
 from records_service import names
 from records_service.content_types import (
     CONTENT_TYPES,
@@ -26,6 +28,8 @@ from records_service.ingestion import InvalidMessageError, parse_submission
 from records_service.settings import ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The folders holding the layer's first-party packages (its python/ on Lambda, bar the wheels).
+LAYER_PATH = os.pathsep.join(str(root) for root in dict.fromkeys(contents.PACKAGE_ROOTS.values()))
 
 
 def test_settings_read_every_variable() -> None:
@@ -71,7 +75,7 @@ def test_a_handler_without_its_configuration_fails_at_import_with_the_reason() -
     result = subprocess.run(
         [sys.executable, "-c", "import write_once_deduper.handler"],
         cwd=ROOT / "lambdas" / "write_once",
-        env={**env, "PYTHONPATH": str(ROOT / "shared")},
+        env={**env, "PYTHONPATH": LAYER_PATH},
         capture_output=True,
         text=True,
         check=False,
@@ -152,7 +156,7 @@ def test_importing_a_handler_does_not_import_boto3(tmp_path: Path) -> None:
     code = "import sys, batch_writer.handler, records_service.clients;print('boto3' in sys.modules)"
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{ROOT / 'shared'}",
+        "PYTHONPATH": LAYER_PATH,
         names.ENV_TABLE_NAME: "records",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -201,7 +205,7 @@ def test_in_lambda_the_handler_is_traced_with_x_ray() -> None:
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "PYTHONPATH": f"{LAYER_PATH}{os.pathsep}{ROOT}",
         "AWS_DEFAULT_REGION": "us-east-1",
         names.ENV_TABLE_NAME: "records",
         "AWS_LAMBDA_FUNCTION_NAME": "records-batch-writer",

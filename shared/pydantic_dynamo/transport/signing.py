@@ -5,9 +5,9 @@ headers, a JSON body), so the canonical request is built directly instead of thr
 general :class:`botocore.auth.SigV4Auth`, and the signing key (four HMACs of the date, region,
 service and secret) is derived once per day and secret rather than per request. The steps and
 their output are botocore's: tests sign the same requests with ``SigV4Auth`` (fixed cases and
-generated ones: tokens, hosts, bodies, times, header spellings) and compare every header. Measured
-here, a signature costs about 6 microseconds of CPU against 36 for botocore's ``add_auth``
-(``python -m benchmarks.transport_bench``).
+generated ones: tokens, hosts, bodies, times, header spellings) and compare every header. What
+a signature costs against botocore's ``add_auth`` is measured by
+``python -m benchmarks.transport_bench`` (the figures are in docs/lean-transport.md).
 
 Nothing is logged (botocore's ``add_auth`` writes the canonical request and the signature to its
 debug log; this transport never writes a signature anywhere), and the signing time is

@@ -1,8 +1,9 @@
 """AWS clients, created on first use and then reused for the life of the container.
 
-boto3 is imported inside the functions: importing it costs a few hundred milliseconds of cold
-start, which a handler should pay only when it first talks to AWS. Clients are cached per
-endpoint so that tests and the local stack can point at moto or DynamoDB Local.
+boto3 is imported inside the functions: importing it is a large part of a cold start
+(docs/lean-transport.md, "Cold start"), which a handler should pay only when it first talks to
+AWS. Clients are cached per endpoint so that tests and the local stack can point at moto or
+DynamoDB Local.
 """
 
 from __future__ import annotations

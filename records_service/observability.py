@@ -4,9 +4,10 @@ The service name and metrics namespace come from the standard Powertools variabl
 (the CDK app sets them) and fall back to ``records_service.names``, so a handler imported by the
 local stack or a test still emits well-formed logs and metrics.
 
-Tracing is the costly one: the X-Ray SDK takes about 230 ms of CPU to import and set up, most of
-a handler's cold start. It is loaded only where it can record anything, in Lambda with tracing
-not disabled; elsewhere (tests, the local stack) ``traced`` leaves the handler as it is.
+Tracing is the costly one: importing and setting up the X-Ray SDK is most of a handler's cold
+start (docs/deploy.md, "Memory and timeouts"). It is loaded only where it can record anything,
+in Lambda with tracing not disabled; elsewhere (tests, the local stack) ``traced`` leaves the
+handler as it is.
 """
 
 from __future__ import annotations
