@@ -47,24 +47,55 @@ class Context:
 report = {"calls": []}
 try:
     if spec["record_calls"]:
-        # Every AWS API call the handler makes, as "service:Operation" (IAM's spelling), read
-        # from its parameters (before-parameter-build) so a transaction's actions are listed.
-        import boto3
-        boto3.setup_default_session()
-        # IAM authorises each action of a transaction by its item operation's name.
+        # Every AWS API call the handler makes, as "service:Operation" (IAM's spelling: the
+        # signing name, "events" where botocore says "eventbridge"), read from its parameters
+        # so that a transaction's actions are listed: IAM authorises each action of a
+        # transaction by its item operation's name.
         transact_actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                             "ConditionCheck": "ConditionCheckItem"}
-        def record(model, params=None, **kwargs):
-            # The signing name is IAM's service prefix ("events", where botocore says
-            # "eventbridge").
-            prefix = model.service_model.signing_name + ":"
-            if model.name == "TransactWriteItems":
+        def record(service, operation, params):
+            prefix = service + ":"
+            if operation == "TransactWriteItems":
                 for action in (params or {}).get("TransactItems", []):
                     for kind in action:
                         report["calls"].append(prefix + transact_actions.get(kind, kind))
                 return
-            report["calls"].append(prefix + model.name)
-        boto3.DEFAULT_SESSION.events.register("before-parameter-build.*.*", record)
+            report["calls"].append(prefix + operation)
+        # The library's lean clients tell their observers of each call (all its tries: one).
+        from pydantic_dynamo.transport.observers import add_observer
+        class CallRecorder:
+            def start(self, call):
+                record(call.service, call.operation, call.params)
+            def finish(self, started, call, **outcome):
+                pass
+        add_observer(CallRecorder())
+        # A boto3 client still in use (one the lean client delegates to, a user's) is heard
+        # through boto3's default session, hooked when boto3 is first imported: importing it
+        # here would hide whether the handler does.
+        import importlib.abc, importlib.machinery
+        def hook_boto3(boto3):
+            boto3.setup_default_session()
+            def before_parameter_build(model, params=None, **kwargs):
+                record(model.service_model.signing_name, model.name, params)
+            boto3.DEFAULT_SESSION.events.register(
+                "before-parameter-build.*.*", before_parameter_build
+            )
+        class Boto3Hooker(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name != "boto3":
+                    return None
+                found = importlib.machinery.PathFinder.find_spec(name, path)
+                if found is None or found.loader is None:
+                    return found
+                loader = found.loader
+                execute = loader.exec_module
+                def exec_module(module):
+                    execute(module)
+                    sys.meta_path.remove(self)
+                    hook_boto3(module)
+                loader.exec_module = exec_module
+                return found
+        sys.meta_path.insert(0, Boto3Hooker())
     module_name, _, attribute = spec["handler"].rpartition(".")
     started = time.perf_counter()
     module = importlib.import_module(module_name)
@@ -170,8 +201,10 @@ def invoke(
 
     ``environment`` is the whole environment besides what Lambda itself sets (nothing of this
     process leaks in). With ``event=None`` only the import is done and timed. ``record_calls``
-    hooks boto3's default session to list every AWS API call (it imports boto3 first, so leave
-    it off when timing the import).
+    lists every AWS API call the handler makes: the library's lean clients' through a call
+    observer (:mod:`pydantic_dynamo.transport.observers`), any boto3 client's through boto3's
+    default session, hooked if and when boto3 is imported. It imports the library first, so
+    leave it off when timing the import.
     """
     python = python or find_runtime_python()
     with tempfile.TemporaryDirectory(prefix="artifact-") as scratch:

@@ -15,6 +15,7 @@ from pydantic_dynamo.abstract import (
     SyncAbstractRepository,
     SyncReadOnlyAbstractRepository,
 )
+from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -35,6 +36,7 @@ from pydantic_dynamo.models import (
     PartitionedContent,
     UpdateCommand,
 )
+from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AbstractRepository",
     "BatchResponse",
+    "DynamoDBPort",
     "DynamoRepository",
+    "ErrorKind",
     "FilterCommand",
     "GetResponse",
     "InvalidAttributeError",
@@ -69,6 +73,7 @@ __all__ = [
     "UpdateCommand",
     "VersionConflictError",
     "WriteOnceRepository",
+    "classify",
 ]
 
 __version__ = "1.0.0.dev0"

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
+from pydantic_dynamo.aws_errors import error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
-from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.codec import MAX_ITEM_BYTES
 from pydantic_dynamo.exceptions import (
     ItemNotFoundError,

@@ -41,8 +41,8 @@ from typing import Any, Generic
 
 from pydantic import ValidationError
 
+from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan
-from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.exceptions import UnprocessedItemsError
 from pydantic_dynamo.expressions import Placeholders
 from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
@@ -181,6 +181,7 @@ def write_once_flow(
             error.attempts,
             f"reading the stored items failed: {error}",
             code=error.code,
+            kind=error.kind,
         ) from error
     to_write = []
     for key, candidate in candidates.items():
@@ -233,6 +234,7 @@ def write_once_flow(
                 f"{failed[0][1]}",
                 written=written,
                 code=error_code(failed[0][1]),
+                kind=classify(failed[0][1]),
             ) from failed[0][1]
         if retry:
             attempt += 1
@@ -242,6 +244,7 @@ def write_once_flow(
                     attempt,
                     "contended or throttled after every retry",
                     written=written,
+                    kind=ErrorKind.THROTTLED,
                 )
             yield Sleep(policy.delay(attempt))
         to_write = retry
