@@ -4,7 +4,8 @@ Each invocation runs in a fresh ``python3.12 -I -S -B`` process with only the fu
 asset, the layer extracted from its staged zip and the runtime's boto3 on ``sys.path``, against
 DynamoDB Local (and moto's EventBridge for the deduper). It proves the wheels, the layer layout,
 the handler strings and the environment variables that ``cdk deploy`` ships; and every AWS call a
-handler makes is recorded and checked against its role's policy in the template.
+handler makes is recorded (through the lean clients' call observers) and checked against its
+role's policy in the template.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ CREDENTIALS = {
 }
 ACTOR = {"id": "a1", "name": "Steve Buscemi", "review": "great"}
 # Modules whose origin the tests check: the layer's wheels (the X-Ray SDK proves the tracer is
-# on), the shared packages, and the runtime's boto3.
+# on) and the shared packages; and boto3, which no handler loads: they talk to AWS through the
+# library's lean clients. (botocore's client is loaded here, traced: the X-Ray SDK's botocore
+# patch, kept for boto3 clients a user brings, imports it; untraced, tests/service checks it
+# stays out.)
 LAYER_MODULES = ("pydantic_core", "pydantic_dynamo", "records_service", "aws_xray_sdk")
 LOADED_FROM = (*LAYER_MODULES, "boto3")
 
@@ -363,11 +367,12 @@ def test_api_stores_and_reads_back_an_item_from_the_artifact(
     assert "dynamodb:UpdateItem" in put.calls  # PUT stores through save(): one UpdateItem
     assert "dynamodb:GetItem" in get.calls
 
-    # The code came from the artifact: the layer's wheels, the runtime's boto3.
+    # The code came from the artifact: the layer's wheels; boto3 was never loaded.
     layer = str(api.layer_dirs[0])
     for module in LAYER_MODULES:
         assert str(get.module_files.get(module)).startswith(layer), module
-    assert str(get.module_files["boto3"]).startswith(str(runner.boto3_dir))
+    assert "boto3" not in put.module_files
+    assert "boto3" not in get.module_files
 
 
 def test_api_answers_a_bad_request_with_a_4xx_not_a_crash(
@@ -400,6 +405,7 @@ def test_batch_writer_writes_the_good_message_and_reports_only_the_bad_one(
     assert answer.result == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
     assert _stored_names(dynamodb_client, table_name) == ["Frances McDormand", "Steve Buscemi"]
     assert set(answer.calls) == {"dynamodb:BatchWriteItem"}
+    assert "boto3" not in answer.module_files
 
 
 def test_deduper_writes_and_announces_new_contents_once(
@@ -416,6 +422,7 @@ def test_deduper_writes_and_announces_new_contents_once(
     assert first.result == {"batchItemFailures": []}
     assert _stored_names(dynamodb_client, table_name) == ["Steve Buscemi"]
     assert "events:PutEvents" in first.calls
+    assert "boto3" not in first.module_files
     announced = bus.received()
     assert [event["detail-type"] for event in announced] == [names.DETAIL_TYPE_WRITTEN]
 
