@@ -207,4 +207,5 @@ def test_put_events_reaches_moto_in_server_mode() -> None:
     assert answer["FailedEntryCount"] == 0
     assert len(answer["Entries"]) == 2
     assert all("EventId" in entry for entry in answer["Entries"])
-    assert [bus["Name"] for bus in buses] == ["default"]
+    # moto's state is the process's: other tests' buses may be there too.
+    assert "default" in [bus["Name"] for bus in buses]
