@@ -2,6 +2,14 @@
 
 >>> from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
 
+Conditions are objects built from :func:`attr` and combined with ``&``, ``|`` and ``~``; they
+filter listings (``filters=``, as ``FilterCommand`` does) and guard the library's own writes:
+
+>>> from pydantic_dynamo import Condition, attr
+>>> recent_drama = (attr("genre") == "drama") & (attr("year") >= 2020) & ~attr("tags").contains("x")
+>>> isinstance(recent_drama, Condition), recent_drama
+(True, genre = 'drama' AND year >= 2020 AND NOT contains(tags, 'x'))
+
 The sync classes (``SyncDynamoRepository``, ``SyncWriteOnceRepository``) are what the Lambda
 handlers use; the async ones (``DynamoRepository``, ``WriteOnceRepository``, 0.4.2's names) need
 the ``async`` extra and load on first use.
@@ -15,6 +23,7 @@ from pydantic_dynamo.abstract import (
     SyncAbstractRepository,
     SyncReadOnlyAbstractRepository,
 )
+from pydantic_dynamo.conditions import Condition, attr
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -46,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AbstractRepository",
     "BatchResponse",
+    "Condition",
     "DynamoRepository",
     "FilterCommand",
     "GetResponse",
@@ -69,6 +79,7 @@ __all__ = [
     "UpdateCommand",
     "VersionConflictError",
     "WriteOnceRepository",
+    "attr",
 ]
 
 __version__ = "1.0.0.dev0"

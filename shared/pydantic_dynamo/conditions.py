@@ -35,7 +35,7 @@ as the field is stored (a datetime as its ISO string, an enum by value).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic_dynamo.codec import AttributeValue, encode_field
 from pydantic_dynamo.exceptions import InvalidAttributeError
@@ -157,7 +157,9 @@ class Condition(_Frozen):
 
     __slots__ = ()
     # Renders as one unit (a function call or a parenthesised group): NOT needs no parentheses.
-    _atomic: ClassVar[bool] = False
+    _atomic: bool = False
+    # Renders as terms joined by AND: parenthesised inside an OR, for the reader.
+    _conjunction: bool = False
 
     def __and__(self, other: Condition) -> Condition:
         if not isinstance(other, Condition):
@@ -196,6 +198,7 @@ def all_of(conditions: Iterable[Condition]) -> Condition | None:
 
 class _And(Condition):
     __slots__ = ("terms",)
+    _conjunction = True
     terms: tuple[Condition, ...]
 
     def __init__(self, terms: tuple[Condition, ...]) -> None:
@@ -216,7 +219,7 @@ class _Or(Condition):
 
     def _render(self, out: _Output) -> str:
         rendered = [
-            f"({term._render(out)})" if isinstance(term, _And) else term._render(out)
+            f"({term._render(out)})" if term._conjunction else term._render(out)
             for term in self.terms
         ]
         return f"({' OR '.join(rendered)})"

@@ -25,6 +25,7 @@ from pydantic_dynamo.conditions import Condition, all_of, attr, encoded, raw_att
 from pydantic_dynamo.exceptions import InvalidAttributeError, ReservedAttributeError
 from pydantic_dynamo.models import FilterCommand, UpdateCommand
 from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import (
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
@@ -39,12 +40,14 @@ __all__ = [
     "build_filter",
     "build_update",
     "filter_condition",
+    "version_check",
     "version_condition",
     "version_is",
 ]
 
 _version = raw_attr(INTERNAL_OBJECT_VERSION)
-_no_version = _version.not_exists()
+_VERSION_IS = Prepared(_version == param("version", "N"))
+_VERSION_IS_1 = Prepared((_version == encoded("N", "1")) | _version.not_exists())
 
 
 def filter_condition(filters: FilterCommand) -> Condition | None:
@@ -72,10 +75,14 @@ def build_filter(
     return render(condition, schema, placeholders) if condition is not None else None
 
 
+def version_check(expected: int) -> Prepared:
+    """The prepared :func:`version_is` for ``expected`` (its parameter: ``version``)."""
+    return _VERSION_IS_1 if expected == 1 else _VERSION_IS
+
+
 def version_is(expected: int) -> Condition:
     """The stored version equals ``expected`` (items 0.4.2 wrote without one count as 1)."""
-    equal = _version == encoded("N", str(expected))
-    return equal | _no_version if expected == 1 else equal
+    return version_check(expected).bind(version=str(expected))
 
 
 def version_condition(placeholders: Placeholders, expected: int) -> str:
@@ -152,14 +159,15 @@ def build_update(
     reserved: frozenset[str],
     missing_version: int = 0,
     extra_sets: Sequence[str] = (),
-    conditions: Sequence[Condition] = (),
+    check_version: bool = True,
 ) -> UpdateExpression:
     """The UpdateExpression and the ConditionExpression for ``command``.
 
     ``reserved`` holds the key attribute names and the internal attributes, which no command may
     target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``, counting a
     missing one as ``missing_version``; ``extra_sets`` are the caller's own ``SET`` clauses.
-    The condition ANDs the caller's ``conditions`` and the command's version check, if any.
+    The condition is the command's version check, if any (``check_version=False``: the
+    caller checks ``command.current_version`` in its own condition).
     """
     seen: set[Parts] = set()
     sets = list(_set_clauses(schema, placeholders, command.set_commands, (), reserved, seen))
@@ -193,8 +201,8 @@ def build_update(
         removes.append(placeholders.path(path))
 
     version = placeholders.name(INTERNAL_OBJECT_VERSION)
-    base = placeholders.shared("N", str(missing_version))
-    one = placeholders.shared("N", "1")
+    base = placeholders.value({"N": str(missing_version)})
+    one = placeholders.value({"N": "1"})
     sets.append(f"{version} = if_not_exists({version}, {base}) + {one}")
     sets.append(f"{placeholders.name(INTERNAL_TIMESTAMP)} = {placeholders.value({'S': timestamp})}")
     if command.expiry is not None:
@@ -205,8 +213,7 @@ def build_update(
     update = "SET " + ", ".join(sets)
     if removes:
         update += " REMOVE " + ", ".join(removes)
-    if command.current_version is not None:
-        conditions = (*conditions, version_is(command.current_version))
-    condition = all_of(conditions)
-    rendered = render(condition, schema, placeholders) if condition is not None else None
-    return UpdateExpression(update=update, condition=rendered)
+    condition = None
+    if check_version and command.current_version is not None:
+        condition = version_condition(placeholders, command.current_version)
+    return UpdateExpression(update=update, condition=condition)

@@ -12,8 +12,9 @@ The token is recognised while it is the item's latest write: if another writer c
 between a write being applied and its resend arriving (the transport's retry delay), the resend
 no longer sees its token and is applied as a new write. 0.4.2 ignores the attribute when reading.
 
+>>> from pydantic_dynamo.conditions import render
 >>> placeholders = Placeholders()
->>> stamp(placeholders, "tok")
+>>> stamp(placeholders, "tok"), render(not_mine("tok"), None, placeholders)
 ('#n0 = :v0', '(attribute_not_exists(#n0) OR #n0 <> :v0)')
 >>> is_mine({"_write_token": {"S": "tok"}}, "tok"), is_mine({}, "tok")
 (True, False)
@@ -24,7 +25,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pydantic_dynamo.expressions import Placeholders
+from pydantic_dynamo.conditions import Condition, raw_attr
+from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import WRITE_TOKEN
 
 __all__ = ["WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
@@ -35,16 +38,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-def not_mine(placeholders: Placeholders, token: str) -> str:
+_token = raw_attr(WRITE_TOKEN)
+NOT_MINE = Prepared(_token.not_exists() | (_token != param("token", "S", share=True)))
+
+
+def not_mine(token: str) -> Condition:
     """The condition "the stored item does not hold ``token``" (true for an absent item)."""
-    return stamp(placeholders, token)[1]
+    return NOT_MINE.bind(token=token)
 
 
-def stamp(placeholders: Placeholders, token: str) -> tuple[str, str]:
-    """An update's ``SET`` clause storing ``token``, and the condition :func:`not_mine`."""
-    name = placeholders.name(WRITE_TOKEN)
-    value = placeholders.value({"S": token})
-    return f"{name} = {value}", f"(attribute_not_exists({name}) OR {name} <> {value})"
+def stamp(placeholders: Placeholders, token: str) -> str:
+    """An update's ``SET`` clause storing ``token`` (:func:`not_mine` rendered with the same
+    placeholders reuses its placeholders)."""
+    return f"{placeholders.name(WRITE_TOKEN)} = {placeholders.shared('S', token)}"
 
 
 def is_mine(stored: dict[str, Any] | None, token: str) -> bool:
