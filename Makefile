@@ -4,6 +4,7 @@
 #                 package-lock.json changed), Java for DynamoDB Local (installed when root on Debian)
 #   make lint     ruff check, ruff format --check, mypy --strict
 #   make test     setup + lint + pytest (all of tests/)
+#   make unit     pytest -m "not integration": every test but DynamoDB Local's, no Java needed
 #   make format   ruff format + ruff check --fix
 #   make dev      setup, then the local stack until Ctrl-C (docs/local.md); ARGS="--port 0 ..."
 #   make feed     FILE=x.jsonl TYPE=actor: send a JSONL file of contents to the local stack's bus
@@ -22,17 +23,17 @@ PY_STAMP := $(VENV)/.pyproject.sha256
 NODE_STAMP := node_modules/.package-lock.sha256
 
 # Folders type-checked by mypy: those of the list that exist and hold .py files, plus top-level .py.
-MYPY_DIRS := shared local_stack tests lambdas infra benchmarks
+MYPY_DIRS := shared records_service lambdas infra layer local_stack tests benchmarks
 mypy_targets = $(strip $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d))) $(wildcard *.py))
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup setup-python setup-node setup-java setup-browser lint test format dev feed bench
+.PHONY: help setup setup-python setup-node setup-java setup-browser lint test unit format dev feed bench
 
 help:
-	@echo "make setup | lint | test | format | dev | feed | bench   (PYTHON=$(PYTHON))"
+	@echo "make setup | lint | test | unit | format | dev | feed | bench | layer | synth | cold-imports   (PYTHON=$(PYTHON))"
 
 setup: setup-python setup-node setup-java setup-browser
 
@@ -130,6 +131,13 @@ test: setup
 	if [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	exit $$lint_rc
 
+# Every test that needs no DynamoDB Local, so no Java: no setup-java. npm (Swagger UI's assets
+# for the docs-page tests) and Chromium (their browser) are set up as for `make test`.
+unit: setup-python setup-node setup-browser
+	@rc=0; echo "$(BIN)/pytest -m 'not integration'"; $(BIN)/pytest -m "not integration" || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; \
+	exit $$rc
+
 format: setup-python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -145,10 +153,13 @@ bench: setup-python setup-node setup-java
 # --- The CDK app (docs/deploy.md) --------------------------------------------------------------
 .PHONY: layer synth cold-imports
 
-# The Lambda layer: pip with the Lambda platform's wheels, no Docker; reused until its inputs
-# change (build/layer/<input hash>/layer.zip). Prints its zipped size.
+# The Lambda layer (layer/): installed with the Lambda platform's wheels (no Docker), optimized
+# (pruned, bytecode for the cold starts), checked and zipped; reused until its inputs change
+# (build/layer/<input hash>/layer.zip). Then verified as Lambda gets it: invariants, imports,
+# zipped size within its budget.
 layer: setup-python
-	$(BIN)/python -m infra.layer_build
+	$(BIN)/python -m layer.build
+	$(BIN)/python -m layer.verify
 
 # The CloudFormation template and assets in cdk.out/, offline; cdk-nag runs as part of it.
 synth: setup-python setup-node
@@ -156,4 +167,4 @@ synth: setup-python setup-node
 
 # Each handler's cold import from the synthesized artifact under the runtime's Python (median of 5).
 cold-imports: synth
-	$(BIN)/python -m infra.artifact cdk.out
+	$(BIN)/python -m layer.assembly cdk.out

@@ -50,7 +50,7 @@ CASES = {
     ),
     "repository, own client (lean): import + first get": _REPO.format(extra="", client=""),
     "repository, boto3 create_client: import + first get": _REPO.format(
-        extra="from pydantic_dynamo.client import create_client\n",
+        extra="from pydantic_dynamo.boto3_client import create_client\n",
         client=", client=create_client()",
     ),
 }

@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from benchmarks import codec_bench, venv042, venv_peers
+from benchmarks import codec_bench, service_bench, venv042, venv_peers
 from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
 from benchmarks.workload import OP_SETS, PARTITION_KEY, SORT_KEY, Workload
@@ -814,7 +814,7 @@ def write_docs(
         ]
     if problems:
         parts += ["## Problems seen in this run", "", *(f"- {p}" for p in problems), ""]
-    DOCS.write_text("\n".join(parts))
+    DOCS.write_text("\n".join(parts) + service_bench.kept_section(DOCS))
 
 
 def profile_runs(

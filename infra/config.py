@@ -2,7 +2,8 @@
 
 Names the handlers share (environment variables, key names, routes, timeouts) live in
 ``records_service.names`` and ``records_service.topology``; this module holds only what the
-infrastructure alone decides. It imports no CDK so that ``infra.layer_build`` stays light.
+infrastructure alone decides. It imports no CDK so that the layer tooling (``layer``) stays
+light.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ PIP_PLATFORM: Final = "manylinux2014_x86_64"
 
 # --- Function sizing (see docs/deploy.md, "Memory and timeouts") ---------------------------------
 # Lambda gives CPU in proportion to memory; the cold start (boto3 + pydantic + Powertools imports,
-# about 1 s of CPU at 128 MB) shrinks with it. 512 MB keeps cold starts short for a price close to
-# 256 MB, because the duration halves.
+# CPU-bound) shrinks with it. 512 MB keeps cold starts short for a price close to 256 MB, as the
+# duration shrinks in proportion (the measured cold starts are in docs/deploy.md).
 API_MEMORY_MB: Final = 512
 BATCH_WRITER_MEMORY_MB: Final = 512
 WRITE_ONCE_MEMORY_MB: Final = 512

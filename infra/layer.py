@@ -1,4 +1,4 @@
-"""The shared Lambda layer: the library, the service's shared package and their dependencies."""
+"""The shared Lambda layer: the library, the service's code and their dependencies."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import cdk_settings
-from infra.layer_build import LayerBuild, build_layer
+from layer.build import LayerBuild, build_layer
 
 
 class SharedLayer(Construct):
-    """One layer version built by ``infra.layer_build`` (no Docker), used by every function.
+    """One layer version built by ``layer.build`` (no Docker), used by every function.
 
     The asset hash is the build's input hash, so an unchanged layer is neither re-staged nor
     re-uploaded nor re-published by ``cdk deploy``.

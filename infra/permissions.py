@@ -10,8 +10,9 @@ from typing import Final
 
 # GetItem/Query/BatchGetItem read; UpdateItem writes one item (PUT through the library's
 # save(), PATCH through update(), both with conditions for optimistic locking); DeleteItem
-# deletes one; BatchWriteItem writes in chunks of 25. No PutItem (PUT never calls it), no Scan
-# (every read is by partition), no transactions.
+# deletes one (the library's delete_item sends a one-action TransactWriteItems, whose Delete IAM
+# authorises as DeleteItem); BatchWriteItem writes in chunks of 25. No PutItem (PUT never calls
+# it), no Scan (every read is by partition), no other transactional action.
 API_TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
@@ -27,7 +28,7 @@ BATCH_WRITER_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem",)
 # The write-once deduper (lambdas/write_once): BatchGetItem reads what is stored (and the
 # pending-announcement markers), PutItem writes a new or changed content under a condition (the
 # library's write-once), BatchWriteItem saves markers when an announcement fails, DeleteItem
-# clears a marker once its announcement went out (pending.py).
+# clears a marker once its announcement went out (pending.py; a one-action transaction's Delete).
 WRITE_ONCE_TABLE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",

@@ -1,7 +1,9 @@
 """The service's Lambda functions, loaded from their asset folders and invoked as Lambda would.
 
-Each ``LocalFunction`` is one warm container: its handler is imported once (timed, though in a
-process that already holds boto3 and moto this is no cold start), invocations are serialised
+Each ``LocalFunction`` is one warm container: its handler is built once by the function's
+factory (``build_handler(settings)``, the factory the deployed handler module calls, with the
+settings read from the stack's environment; timed, though in a process that already holds moto
+this is no cold start), invocations are serialised
 (a container runs one event at a time, and Powertools' resolvers keep the current event on the
 app object), the return value must survive a JSON round trip (Lambda serialises it), and an
 invocation that outlives the function's timeout counts as failed ("Task timed out"), though
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_stack import config
+from records_service.settings import Settings
 
 _log = logging.getLogger("local_stack.functions")
 
@@ -75,18 +78,24 @@ class Invocation:
 
 
 class LocalFunction:
-    """One function: a handler import string, its asset folder, its timeout."""
+    """One function: its factory's import string, its asset folder, its timeout.
+
+    ``settings`` reads the settings the factory is called with (by default from the
+    environment the stack sets for its functions).
+    """
 
     def __init__(
         self,
         name: str,
-        handler: str,
+        factory: str,
         code_dir: str,
         timeout_seconds: float,
         memory_mb: int = 512,
+        settings: Callable[[], Settings] = Settings.from_env,
     ) -> None:
         self.name = name
-        self.handler_path = handler
+        self.handler_path = factory
+        self._settings = settings
         self.code_dir = config.REPO_ROOT / code_dir
         self.timeout_seconds = timeout_seconds
         self.memory_mb = memory_mb
@@ -95,7 +104,8 @@ class LocalFunction:
         self._lock = threading.Lock()
 
     def load(self) -> float:
-        """Import the handler with its asset folder on ``sys.path``; return the import time.
+        """Build the handler (its factory imported with its asset folder on ``sys.path``, and
+        called with the settings of the environment); return the time it took.
 
         Raises ``InvocationError`` naming the folder and import string when it fails.
         """
@@ -112,7 +122,7 @@ class LocalFunction:
         started = time.perf_counter()
         try:
             module = importlib.import_module(module_name)
-            handler = getattr(module, attribute)
+            handler = getattr(module, attribute)(self._settings())
         except Exception as exc:
             raise InvocationError(
                 f"{self.name}: cannot import {self.handler_path!r} from {self.code_dir}: "

@@ -183,7 +183,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _not_forwarded(self) -> None:
         self.close_connection = True
         response = gateway_error(405, f"{self.command} is not forwarded", "MethodNotAllowed")
-        self._send(response, str(uuid.uuid4()))
+        # RFC 9110: a 405 lists what is allowed (the function's own 405 narrows it per path).
+        allow = ("Allow", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT")
+        self._send(HttpResponse(405, [*response.headers, allow], response.body), str(uuid.uuid4()))
 
     def __getattr__(self, name: str) -> object:
         # Any other method (TRACE, CONNECT, made-up ones) never reaches the function.

@@ -84,13 +84,13 @@ class LocalStack:
         self.docs = DocsPage(config.SWAGGER_UI_DIR)
         self.api = LocalFunction(
             API_FUNCTION_NAME,
-            names.API_HANDLER,
+            names.API_FACTORY,
             names.API_CODE_DIR,
             topology.API_FUNCTION_TIMEOUT_SECONDS,
         )
         self.queue_functions = {
             route.name: LocalFunction(
-                route.name, route.handler, route.code_dir, route.function_timeout_seconds
+                route.name, route.factory, route.code_dir, route.function_timeout_seconds
             )
             for route in topology.QUEUE_ROUTES
         }

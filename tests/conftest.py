@@ -2,8 +2,11 @@
 
 DynamoDB Local starts once per session, lazily, the first time a test asks for it; a test that
 needs it and cannot get it ERRORS with the reason (never skips: a skipped integration suite is a
-hidden red). Tests under ``tests/integration`` and tests that use ``dynamodb_local`` are marked
-``integration``: ``pytest -m "not integration"`` runs without Java.
+hidden red). Tests under ``tests/integration`` and tests that use ``dynamodb_local`` (directly or
+through another fixture) are marked ``integration`` here; a test that needs Java another way (a
+fixture parameter that asks for ``dynamodb_local`` at run time, a local stack started with
+``--dynamodb-local``) carries the mark itself. ``pytest -m "not integration"`` (``make unit``)
+runs without Java.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from pydantic_dynamo.abstract import (
     SyncAbstractRepository,
     SyncReadOnlyAbstractRepository,
 )
+from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.conditions import Condition, attr
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
@@ -44,6 +45,7 @@ from pydantic_dynamo.models import (
     PartitionedContent,
     UpdateCommand,
 )
+from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository
@@ -56,7 +58,9 @@ __all__ = [
     "AbstractRepository",
     "BatchResponse",
     "Condition",
+    "DynamoDBPort",
     "DynamoRepository",
+    "ErrorKind",
     "FilterCommand",
     "GetResponse",
     "InvalidAttributeError",
@@ -80,6 +84,7 @@ __all__ = [
     "VersionConflictError",
     "WriteOnceRepository",
     "attr",
+    "classify",
 ]
 
 __version__ = "1.0.0.dev0"

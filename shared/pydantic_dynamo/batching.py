@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.exceptions import UnprocessedItemsError
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES, RetryPolicy
 
@@ -111,7 +112,8 @@ class _ChunkedPlan(Generic[WorkT, OriginT]):
             if delay is not None:
                 self._pending.extendleft(reversed(chunk))
                 return delay
-        raise self._give_up(chunk, f"{code or type(error).__name__}: {error}", code) from error
+        cause = f"{code or type(error).__name__}: {error}"
+        raise self._give_up(chunk, cause, code, classify(error)) from error
 
     def _settle(self, unprocessed: list[WorkT], what: str) -> float:
         """Requeue unprocessed work; the delay before the next try, or give up."""
@@ -121,7 +123,9 @@ class _ChunkedPlan(Generic[WorkT, OriginT]):
             return 0.0
         delay = self._failed_try()
         if delay is None:
-            self._failure = self._give_up(unprocessed, f"DynamoDB kept returning {what}", None)
+            self._failure = self._give_up(
+                unprocessed, f"DynamoDB kept returning {what}", None, ErrorKind.THROTTLED
+            )
             return 0.0
         self._pending.extendleft(reversed(unprocessed))
         return delay
@@ -133,11 +137,11 @@ class _ChunkedPlan(Generic[WorkT, OriginT]):
         return self._policy.delay(self._attempt)
 
     def _give_up(
-        self, left: Sequence[WorkT], cause: str, code: str | None
+        self, left: Sequence[WorkT], cause: str, code: str | None, kind: ErrorKind
     ) -> UnprocessedItemsError:
         origins = [self._work[self._key_of_work(piece)][1] for piece in [*left, *self._pending]]
         self._pending.clear()
-        return UnprocessedItemsError(origins, max(self._attempt, 1), cause, code=code)
+        return UnprocessedItemsError(origins, max(self._attempt, 1), cause, code=code, kind=kind)
 
 
 class BatchWritePlan(_ChunkedPlan[WriteEntry[OriginT], OriginT]):

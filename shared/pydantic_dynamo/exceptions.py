@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic_dynamo.aws_errors import ErrorKind, classify_code
+
 __all__ = [
     "InvalidAttributeError",
     "InvalidCursorError",
@@ -25,7 +27,13 @@ __all__ = [
 
 
 class PydanticDynamoError(Exception):
-    """Base class of every error this library raises on purpose."""
+    """Base class of every error this library raises on purpose.
+
+    ``kind`` says what kind of failure it is (:func:`pydantic_dynamo.classify` reads it): the
+    library's errors are refusals of what was asked, except :class:`UnprocessedItemsError`.
+    """
+
+    kind: ErrorKind = ErrorKind.REFUSED
 
 
 class InvalidAttributeError(PydanticDynamoError, ValueError):
@@ -123,7 +131,10 @@ class UnprocessedItemsError(PydanticDynamoError):
     keys for deletes). ``written`` lists what write-once did write before giving up. ``code``
     is the AWS error code of the failure that ended it (``None`` when DynamoDB kept answering
     with unprocessed work, or no answer came): throttling codes mean "try later", others a
-    fault to look at; the exception's ``__cause__`` is that failure.
+    fault to look at; the exception's ``__cause__`` is that failure. ``kind`` is that
+    failure's :class:`~pydantic_dynamo.aws_errors.ErrorKind` (``THROTTLED`` when DynamoDB kept
+    returning unprocessed work; ``FAULT`` when no answer came): by default, the kind of
+    ``code``.
     """
 
     def __init__(
@@ -134,9 +145,13 @@ class UnprocessedItemsError(PydanticDynamoError):
         *,
         written: Sequence[Any] = (),
         code: str | None = None,
+        kind: ErrorKind | None = None,
     ) -> None:
         super().__init__(f"{len(items)} item(s) not done after {attempts} attempt(s): {cause}")
         self.items = list(items)
         self.attempts = attempts
         self.written = list(written)
         self.code = code
+        if kind is None:
+            kind = ErrorKind.THROTTLED if code is None else classify_code(code)
+        self.kind = kind

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
+from pydantic_dynamo.aws_errors import error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
-from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.codec import MAX_ITEM_BYTES
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import (
@@ -327,7 +327,7 @@ def conditional(
         code = error_code(error)
         if code == "ValidationException" and _SIZE_EXCEEDED in str(error):
             # An update can grow an item past the limit; only DynamoDB can tell.
-            key = core.plain_key(call.request["Key"])
+            key = core.plain_key(_key_of(core, call.request))
             raise ItemTooLargeError(key, None, MAX_ITEM_BYTES) from error
         if code != "ConditionalCheckFailedException":
             raise
@@ -335,7 +335,7 @@ def conditional(
         if is_mine(stored, token):
             return {"Attributes": stored}
         raise core.condition_failure(
-            call.request["Key"], error_response(error), expected_version
+            _key_of(core, call.request), error_response(error), expected_version
         ) from error
     return response
 
@@ -343,6 +343,16 @@ def conditional(
 # DynamoDB's words for an item over 400 KB ("Item size has exceeded the maximum allowed size",
 # "Item size to update has exceeded the maximum allowed size").
 _SIZE_EXCEEDED = "exceeded the maximum allowed size"
+
+
+def _key_of(core: RepositoryCore[Any], request: Item) -> Item:
+    """The key a single-item write request targets (an UpdateItem's ``Key``, a PutItem's
+    key attributes)."""
+    key: Item | None = request.get("Key")
+    if key is None:
+        item = request["Item"]
+        key = {core.partition_key: item[core.partition_key], core.sort_key: item[core.sort_key]}
+    return key
 
 
 def _same_ids(first: Ids, second: Ids) -> bool:

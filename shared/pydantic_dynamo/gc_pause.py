@@ -2,12 +2,11 @@
 
 Turning a DynamoDB page into models allocates tens of thousands of dicts, lists and models, none
 of them in a reference cycle. Every 700 allocations start a collection, and as the heap grows
-some of those are full collections that walk every object the process holds. Measured here
-(``python -m benchmarks.gc_pause_bench``), pausing the collector while a page is parsed and
-decoded cuts reading two 1,000-item pages into models from about 77 to 53 ms of CPU, and from 92
-to 64 ms per read in a loop where the deferred collections are paid inside the timing. Nothing
-is lost while paused: the objects are tracked as usual and the first collection after the pause
-sees them.
+some of those are full collections that walk every object the process holds. Pausing the
+collector while a page is parsed and decoded saves that CPU, in one read and in a loop where
+the deferred collections are paid inside the timing (``python -m benchmarks.gc_pause_bench``
+measures both; the figures are in docs/lean-transport.md). Nothing is lost while paused: the
+objects are tracked as usual and the first collection after the pause sees them.
 
 Only the collector's automatic runs are paused, only while the library parses or decodes a large
 response, and only when the collector was enabled: nested and concurrent pauses (threads) share

@@ -216,4 +216,8 @@ class BatchResponse(Generic[ObjT]):
         return self.cursor == other.cursor and self.contents == other.contents
 
     def __repr__(self) -> str:
+        # Showing a page never decodes it (decoding can fail, and costs).
+        if "contents" not in self.__dict__:
+            count = len(self.raw_items)
+            return f"BatchResponse(<{count} items not decoded>, cursor={self.cursor!r})"
         return f"BatchResponse(contents={self.contents!r}, cursor={self.cursor!r})"

@@ -49,6 +49,7 @@ from pydantic_dynamo.schema import (
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
     INTERNAL_TTL,
+    PRIOR_WRITE_TOKEN,
     WRITE_TOKEN,
     ModelSchema,
 )
@@ -182,8 +183,14 @@ class RepositoryCore(Generic[ObjT]):
 
     # -- items ----------------------------------------------------------------------------------
 
-    def encode(self, content: PartitionedContent[ObjT], timestamp: str) -> Item:
-        """The stored item for a content (model fields plus keys and internal attributes)."""
+    def encode(
+        self, content: PartitionedContent[ObjT], timestamp: str, extra: Item | None = None
+    ) -> Item:
+        """The stored item for a content (model fields plus keys and internal attributes).
+
+        ``extra`` attributes (a write token...) are added before the 400 KB check, so that
+        what is checked is what is sent.
+        """
         model = content.item
         if not isinstance(model, self.item_class):
             raise InvalidAttributeError(
@@ -196,6 +203,8 @@ class RepositoryCore(Generic[ObjT]):
         item[INTERNAL_TIMESTAMP] = {"S": timestamp}
         if content.expiry is not None:
             item[INTERNAL_TTL] = {"N": str(int(content.expiry.timestamp()))}
+        if extra:
+            item.update(extra)
         # The cheap bound clears nearly every item; only near the limit is the exact walk run,
         # and the error reports the exact size.
         if item_size_bound(item) > MAX_ITEM_BYTES:
@@ -219,6 +228,7 @@ class RepositoryCore(Generic[ObjT]):
         pop(INTERNAL_TIMESTAMP, None)
         pop(CONTENT_HASH, None)
         pop(WRITE_TOKEN, None)
+        pop(PRIOR_WRITE_TOKEN, None)
         last_value, last_ids = self._last_partition
         if partition_value == last_value:
             partition_ids = list(last_ids)  # a list of its own, as a parse gives
@@ -244,8 +254,7 @@ class RepositoryCore(Generic[ObjT]):
     def put_request(self, content: PartitionedContent[ObjT], token: str) -> Item:
         """A PutItem request writing one content, refused if the item holds ``token`` already
         (the write was applied and this is its resend: see :mod:`pydantic_dynamo.write_tokens`)."""
-        item = self.encode(content, utc_timestamp())
-        item[WRITE_TOKEN] = {"S": token}
+        item = self.encode(content, utc_timestamp(), {WRITE_TOKEN: {"S": token}})
         placeholders = Placeholders()
         request: Item = {
             "TableName": self.table_name,
@@ -366,10 +375,14 @@ class RepositoryCore(Generic[ObjT]):
         is that one. Never applied to an item holding ``token`` (its own resend).
         ``content.current_version`` is not used.
         """
-        item = self.encode(content, utc_timestamp())
+        # Checked for size with both token slots at their longest; stamp() sets them.
+        slots = {WRITE_TOKEN: {"S": token}, PRIOR_WRITE_TOKEN: {"S": token}}
+        item = self.encode(content, utc_timestamp(), slots)
         key = {self.partition_key: item.pop(self.partition_key)}
         key[self.sort_key] = item.pop(self.sort_key)
         item.pop(INTERNAL_OBJECT_VERSION)
+        item.pop(WRITE_TOKEN)
+        item.pop(PRIOR_WRITE_TOKEN)
         placeholders = Placeholders()
         store_token = stamp(placeholders, token)
         sets = [f"{placeholders.name(name)} = {placeholders.value(v)}" for name, v in item.items()]

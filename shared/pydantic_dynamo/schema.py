@@ -23,6 +23,7 @@ __all__ = [
     "INTERNAL_OBJECT_VERSION",
     "INTERNAL_TIMESTAMP",
     "INTERNAL_TTL",
+    "PRIOR_WRITE_TOKEN",
     "WRITE_TOKEN",
     "FieldInfo",
     "ModelSchema",
@@ -33,8 +34,16 @@ INTERNAL_OBJECT_VERSION = "_object_version"
 INTERNAL_TTL = "_ttl"
 CONTENT_HASH = "_content_hash"  # written by write-once
 WRITE_TOKEN = "_write_token"  # written by every single-item write: see write_tokens
+PRIOR_WRITE_TOKEN = "_prior_write_token"  # the token an update replaced
 INTERNAL_ATTRIBUTES = frozenset(
-    {INTERNAL_TIMESTAMP, INTERNAL_OBJECT_VERSION, INTERNAL_TTL, CONTENT_HASH, WRITE_TOKEN}
+    {
+        INTERNAL_TIMESTAMP,
+        INTERNAL_OBJECT_VERSION,
+        INTERNAL_TTL,
+        CONTENT_HASH,
+        WRITE_TOKEN,
+        PRIOR_WRITE_TOKEN,
+    }
 )
 
 _NUMBER_TYPES = (int, float, Decimal)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import SyncAbstractRepository
-from pydantic_dynamo.client import client_kwargs_like, default_client
+from pydantic_dynamo.boto3_client import client_kwargs_like
+from pydantic_dynamo.client_choice import default_client
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
@@ -27,6 +28,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
+from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -42,7 +44,8 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
     Keyword arguments are 0.4.2's (``item_class``, ``partition_prefix``, ``partition_name``,
     ``content_type``, ``table_name``, ``partition_key``, ``sort_key``, ``consistent_reads``),
-    plus ``client`` (a boto3 DynamoDB client; when omitted, a lean-transport client is created
+    plus ``client`` (a boto3 DynamoDB client, or anything with the methods of
+    :class:`~pydantic_dynamo.ports.DynamoDBPort`; when omitted, a lean-transport client is created
     lazily from the environment: same credentials, region and endpoint resolution, without
     boto3's per-call overhead) and ``retry_policy`` for batch retries. 0.4.2's
     ``SyncDynamoRepository(async_repo=repo)`` also works, inside or outside a running event
@@ -73,7 +76,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         partition_key: str,
         sort_key: str,
         consistent_reads: bool = False,
-        client: DynamoDBClient | None = None,
+        client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None: ...
 
@@ -91,11 +94,11 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         partition_key: str = "",
         sort_key: str = "",
         consistent_reads: bool = False,
-        client: DynamoDBClient | None = None,
+        client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
         async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
-        self._client = client
+        self._client: DynamoDBPort | None = client
         self._created_client = False
         if async_repo is not None:
             # 0.4.2's form. Its event loop may be running in this very thread, so instead of
@@ -124,9 +127,15 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
         A created one is a :class:`~pydantic_dynamo.transport.LeanClient` (the data-plane
         methods are its own, any other method, ``describe_table``..., is boto3's), or a boto3
-        client where the lean transport does not serve: see :func:`~pydantic_dynamo.client.
-        default_client`.
+        client when ``PYDANTIC_DYNAMO_TRANSPORT=boto3``: see
+        :func:`~pydantic_dynamo.client_choice.default_client`. It is typed as boto3's client,
+        whose every method it offers; one passed in is returned as it was given.
         """
+        return cast("DynamoDBClient", self._port)
+
+    @property
+    def _port(self) -> DynamoDBPort:
+        """The same client, typed as what the drivers call of it."""
         if self._client is None:
             self._client = default_client(**self._client_kwargs)
             self._created_client = True
@@ -162,7 +171,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
     def put(self, content: PartitionedContent[ObjT]) -> None:
         """Write one content, replacing any item with the same key."""
-        run(self.client, flows.put_flow(self._core, content))
+        run(self._port, flows.put_flow(self._core, content))
 
     def save(
         self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
@@ -176,7 +185,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         :class:`~pydantic_dynamo.exceptions.ItemNotFoundError` when nothing is stored).
         """
         flow = flows.save_flow(self._core, content, expected_version)
-        saved: PartitionedContent[ObjT] = run(self.client, flow)
+        saved: PartitionedContent[ObjT] = run(self._port, flow)
         return saved
 
     def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
@@ -186,7 +195,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         throttling are retried with backoff; what is still unwritten then raises
         :class:`~pydantic_dynamo.exceptions.UnprocessedItemsError` with exactly those contents.
         """
-        run(self.client, flows.put_batch_flow(self._core, contents))
+        run(self._port, flows.put_batch_flow(self._core, contents))
 
     def update(
         self,
@@ -202,32 +211,32 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         ``command.current_version`` does not match (both are ``RequestObjectStateError``).
         """
         flow = flows.update_flow(self._core, partition_id, content_id, command, require_exists)
-        result: PartitionedContent[ObjT] = run(self.client, flow)
+        result: PartitionedContent[ObjT] = run(self._port, flow)
         return result
 
     def delete(self, partition_id: Ids, content_prefix: Ids) -> None:
         """Delete every item of this content type whose content ids start with the prefix."""
-        run(self.client, flows.delete_flow(self._core, partition_id, content_prefix))
+        run(self._port, flows.delete_flow(self._core, partition_id, content_prefix))
 
     def delete_item(
         self, partition_id: Ids, content_id: Ids, current_version: int | None = None
     ) -> bool:
         """Delete one item; whether one was there. With ``current_version``, only that version."""
         flow = flows.delete_item_flow(self._core, partition_id, content_id, current_version)
-        return bool(run(self.client, flow))
+        return bool(run(self._port, flow))
 
     # -- reads ----------------------------------------------------------------------------------
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
         """One item by key; ``content`` is ``None`` when absent or expired."""
         result: GetResponse[ObjT] = run(
-            self.client, flows.get_flow(self._core, partition_id, content_id)
+            self._port, flows.get_flow(self._core, partition_id, content_id)
         )
         return result
 
     def get_batch(self, request_ids: Sequence[RequestIds]) -> Iterator[BatchResponse[ObjT]]:
         """Many items by key with BatchGetItem, 100 keys per request, one batch per response."""
-        return iterate(self.client, flows.get_batch_flow(self._core, request_ids))
+        return iterate(self._port, flows.get_batch_flow(self._core, request_ids))
 
     def list(
         self,
@@ -251,7 +260,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             filters=filters,
             cursor=cursor,
         )
-        return iterate(self.client, flow)
+        return iterate(self._port, flow)
 
     def list_between(
         self,
@@ -277,8 +286,8 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             filters=filters,
             cursor=cursor,
         )
-        return iterate(self.client, flow)
+        return iterate(self._port, flow)
 
     def run_flow(self, flow: Flow) -> Any:
         """Run a flow of this package (for example write-once's) with this repository's client."""
-        return run(self.client, flow)
+        return run(self._port, flow)

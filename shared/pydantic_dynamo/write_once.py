@@ -42,8 +42,8 @@ from typing import Any, Generic
 
 from pydantic import ValidationError
 
+from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan
-from pydantic_dynamo.client import error_code, error_response
 from pydantic_dynamo.conditions import raw_attr
 from pydantic_dynamo.exceptions import UnprocessedItemsError
 from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
@@ -72,11 +72,14 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
+_DIGEST_BYTES = 16
+
+
 def content_digest(item: Item, excluded: frozenset[str]) -> str:
     """The digest of a stored item's content: every attribute but ``excluded``, canonically."""
     content = {name: value for name, value in item.items() if name not in excluded}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default)
-    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=_DIGEST_BYTES).hexdigest()
 
 
 class _Candidate(Generic[ObjT]):
@@ -159,21 +162,30 @@ def write_once_flow(
     """The write-once algorithm (see the module docstring); returns the contents written."""
     timestamp = utc_timestamp()
     excluded = frozenset(
-        {core.partition_key, core.sort_key, INTERNAL_OBJECT_VERSION, INTERNAL_TIMESTAMP}
+        {
+            core.partition_key,
+            core.sort_key,
+            INTERNAL_OBJECT_VERSION,
+            INTERNAL_TIMESTAMP,
+            CONTENT_HASH,
+            WRITE_TOKEN,
+        }
     )
+    # Items are checked for size with the content hash in place (its length is fixed).
+    marker = {"S": f"{timestamp} {'0' * 2 * _DIGEST_BYTES}"}
     candidates: dict[KeyTuple, _Candidate[ObjT]] = {}
     for content in contents:
-        item = core.encode(content, timestamp)
+        # One token for every try of this content: a try applied but unanswered is recognised.
+        token = new_token()
+        item = core.encode(content, timestamp, {CONTENT_HASH: marker, WRITE_TOKEN: {"S": token}})
         key = (item[core.partition_key]["S"], item[core.sort_key]["S"])
         candidates[key] = _Candidate(key, content, item)
+        candidates[key].token = token
     if not candidates:
         return []
     for candidate in candidates.values():
         candidate.digest = content_digest(candidate.item, excluded)
         candidate.item[CONTENT_HASH] = {"S": f"{timestamp} {candidate.digest}"}
-        # One token for every try of this content: a try applied but unanswered is recognised.
-        candidate.token = new_token()
-        candidate.item[WRITE_TOKEN] = {"S": candidate.token}
 
     try:
         stored = yield from _read_stored(core, candidates)
@@ -184,6 +196,7 @@ def write_once_flow(
             error.attempts,
             f"reading the stored items failed: {error}",
             code=error.code,
+            kind=error.kind,
         ) from error
     to_write = []
     for key, candidate in candidates.items():
@@ -221,7 +234,8 @@ def write_once_flow(
             # No answer came (the transport gave up): a try may have been applied. Those that
             # were hold their token, and are reported as written.
             try:
-                found = yield from _read_stored(core, unanswered)
+                # Strongly consistent: an eventually consistent read may miss the write.
+                found = yield from _read_stored(core, unanswered, consistent=True)
             except UnprocessedItemsError:
                 found = {}
             mine = {key for key, c in unanswered.items() if is_mine(found.get(key), c.token)}
@@ -235,6 +249,7 @@ def write_once_flow(
                 f"{failed[0][1]}",
                 written=written,
                 code=error_code(failed[0][1]),
+                kind=classify(failed[0][1]),
             ) from failed[0][1]
         if retry:
             attempt += 1
@@ -244,20 +259,31 @@ def write_once_flow(
                     attempt,
                     "contended or throttled after every retry",
                     written=written,
+                    kind=ErrorKind.THROTTLED,
                 )
             yield Sleep(policy.delay(attempt))
         to_write = retry
     return written
 
 
-def _read_stored(core: RepositoryCore[ObjT], candidates: dict[KeyTuple, _Candidate[ObjT]]) -> Flow:
+def _read_stored(
+    core: RepositoryCore[ObjT],
+    candidates: dict[KeyTuple, _Candidate[ObjT]],
+    *,
+    consistent: bool = False,
+) -> Flow:
     partition_key, sort_key = core.partition_key, core.sort_key
     keys = [
         ({partition_key: c.item[partition_key], sort_key: c.item[sort_key]}, c.content)
         for c in candidates.values()
     ]
     plan = BatchGetPlan(
-        core.table_name, partition_key, sort_key, keys, core.consistent_reads, core.retry_policy
+        core.table_name,
+        partition_key,
+        sort_key,
+        keys,
+        consistent or core.consistent_reads,
+        core.retry_policy,
     )
     stored: dict[KeyTuple, Item] = {}
 

@@ -8,14 +8,15 @@ the condition "the stored item does not hold my token". A resend of an applied w
 condition, and DynamoDB answers with the stored item (``ReturnValuesOnConditionCheckFailure=
 ALL_OLD``): holding our token, it *is* our write's result, reported as such.
 
-The token is recognised while it is the item's latest write: if another writer changes the item
-between a write being applied and its resend arriving (the transport's retry delay), the resend
-no longer sees its token and is applied as a new write. 0.4.2 ignores the attribute when reading.
+An update (``update``, ``save``) also moves the token it replaces to ``_prior_write_token``, so
+a resend is still recognised when one other update landed between the first try and the resend
+(the transport's retry delay). A whole-item put keeps only its own token. 0.4.2 ignores both
+attributes when reading.
 
 >>> from pydantic_dynamo.conditions import render
 >>> placeholders = Placeholders()
 >>> stamp(placeholders, "tok"), render(not_mine("tok"), None, placeholders)
-('#n0 = :v0', '(attribute_not_exists(#n0) OR #n0 <> :v0)')
+('#n0 = if_not_exists(#n1, :v0), #n1 = :v1', 'NOT (#n1 = :v1 OR #n0 = :v1)')
 >>> is_mine({"_write_token": {"S": "tok"}}, "tok"), is_mine({}, "tok")
 (True, False)
 """
@@ -28,9 +29,9 @@ from typing import Any
 from pydantic_dynamo.conditions import Condition, raw_attr
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.prepared import Prepared, param
-from pydantic_dynamo.schema import WRITE_TOKEN
+from pydantic_dynamo.schema import PRIOR_WRITE_TOKEN, WRITE_TOKEN
 
-__all__ = ["WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
+__all__ = ["PRIOR_WRITE_TOKEN", "WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
 
 
 def new_token() -> str:
@@ -39,23 +40,34 @@ def new_token() -> str:
 
 
 _token = raw_attr(WRITE_TOKEN)
-NOT_MINE = Prepared(_token.not_exists() | (_token != param("token", "S", share=True)))
+_prior = raw_attr(PRIOR_WRITE_TOKEN)
+_mine = param("token", "S", share=True)
+# A comparison with a missing attribute is false, so an absent item passes.
+NOT_MINE = Prepared(~((_token == _mine) | (_prior == _mine)))
 
 
 def not_mine(token: str) -> Condition:
-    """The condition "the stored item does not hold ``token``" (true for an absent item)."""
+    """The condition "the stored item holds ``token`` in neither slot" (true when absent)."""
     return NOT_MINE.bind(token=token)
 
 
 def stamp(placeholders: Placeholders, token: str) -> str:
-    """An update's ``SET`` clause storing ``token`` (:func:`not_mine` rendered with the same
-    placeholders reuses its placeholders)."""
-    return f"{placeholders.name(WRITE_TOKEN)} = {placeholders.shared('S', token)}"
+    """An update's ``SET`` clauses storing ``token``, the token it replaces moving to the prior
+    slot (:func:`not_mine` rendered with the same placeholders reuses the token's)."""
+    prior = placeholders.name(PRIOR_WRITE_TOKEN)
+    current = placeholders.name(WRITE_TOKEN)
+    blank = placeholders.shared("S", "")
+    value = placeholders.shared("S", token)
+    return f"{prior} = if_not_exists({current}, {blank}), {current} = {value}"
 
 
 def is_mine(stored: dict[str, Any] | None, token: str) -> bool:
-    """Whether a stored item (AttributeValues) holds ``token``: the item is that write's result."""
+    """Whether a stored item (AttributeValues) holds ``token`` in either slot: the item is (or
+    followed) that write's result."""
     if not stored:
         return False
-    value = stored.get(WRITE_TOKEN)
-    return isinstance(value, dict) and value.get("S") == token
+    for name in (WRITE_TOKEN, PRIOR_WRITE_TOKEN):
+        value = stored.get(name)
+        if isinstance(value, dict) and value.get("S") == token:
+            return True
+    return False

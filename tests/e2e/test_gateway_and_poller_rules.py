@@ -1,7 +1,8 @@
 """The local gateway and queue poller with stand-in functions: the failure rules of AWS.
 
 The real handlers never raise or answer malformed responses on purpose, so these paths are
-driven by small handler modules written to a temporary code folder.
+driven by small handler modules written to a temporary code folder, each with the factory
+(``build_handler(settings)``) the local stack builds functions with.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from local_stack.functions import LocalFunction
 from local_stack.http_server import LocalApiServer
 from local_stack.resources import create_queue_pair
 from records_service import topology
+from records_service.settings import Settings
 
 STAND_IN_API = """
 import json, time
@@ -43,6 +45,9 @@ def handler(event, context):
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps({"event": event, "remaining_ms": remaining}),
     }
+
+def build_handler(settings):
+    return handler
 """
 
 STAND_IN_QUEUE = """
@@ -55,13 +60,19 @@ def handler(event, context):
     return {"batchItemFailures": [
         {"itemIdentifier": message_id} for message_id, body in bodies.items() if body.get("fail")
     ]}
+
+def build_handler(settings):
+    return handler
 """
 
 
 def _function(folder: Path, module: str, source: str, timeout: float) -> LocalFunction:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{module}.py").write_text(textwrap.dedent(source))
-    return LocalFunction(module, f"{module}.handler", str(folder), timeout)
+    settings = Settings(table_name="stand-in")
+    return LocalFunction(
+        module, f"{module}.build_handler", str(folder), timeout, settings=lambda: settings
+    )
 
 
 @pytest.fixture

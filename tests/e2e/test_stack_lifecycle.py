@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from local_stack import aws, config
@@ -26,6 +27,7 @@ def _port_open(url: str) -> bool:
         return sock.connect_ex((parts.hostname or config.HOST, parts.port or 80)) == 0
 
 
+@pytest.mark.integration  # the stack starts DynamoDB Local (Java) itself: no fixture says so
 def test_dynamodb_local_option_serves_the_api_and_sigterm_stops_everything(
     tmp_path: Path,
 ) -> None:

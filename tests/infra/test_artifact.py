@@ -4,7 +4,8 @@ Each invocation runs in a fresh ``python3.12 -I -S -B`` process with only the fu
 asset, the layer extracted from its staged zip and the runtime's boto3 on ``sys.path``, against
 DynamoDB Local (and moto's EventBridge for the deduper). It proves the wheels, the layer layout,
 the handler strings and the environment variables that ``cdk deploy`` ships; and every AWS call a
-handler makes is recorded and checked against its role's policy in the template.
+handler makes is recorded (through the lean clients' call observers) and checked against its
+role's policy in the template.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra import artifact, config
+from infra import config
+from layer import assembly, invocation, runtime
+from layer.errors import ArtifactError
 from records_service import names
 from tests.infra.conftest import Synthesized
 
@@ -41,11 +44,14 @@ CREDENTIALS = {
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     "AWS_EC2_METADATA_DISABLED": "true",
-    # Tracing stays on, as deployed: infra.artifact.lambda_environment sets the trace header.
+    # Tracing stays on, as deployed: layer.invocation.lambda_environment sets the trace header.
 }
 ACTOR = {"id": "a1", "name": "Steve Buscemi", "review": "great"}
 # Modules whose origin the tests check: the layer's wheels (the X-Ray SDK proves the tracer is
-# on), the shared packages, and the runtime's boto3.
+# on) and the shared packages; and boto3, which no handler loads: they talk to AWS through the
+# library's lean clients. (botocore's client is loaded here, traced: the X-Ray SDK's botocore
+# patch, kept for boto3 clients a user brings, imports it; untraced, tests/service checks it
+# stays out.)
 LAYER_MODULES = ("pydantic_core", "pydantic_dynamo", "records_service", "aws_xray_sdk")
 LOADED_FROM = (*LAYER_MODULES, "boto3")
 
@@ -57,23 +63,23 @@ LOADED_FROM = (*LAYER_MODULES, "boto3")
 def runtime_python() -> Path:
     """The runtime's interpreter; its absence fails the tests (a skip would hide a red)."""
     try:
-        return artifact.find_runtime_python()
-    except artifact.ArtifactError as error:
+        return runtime.find_runtime_python()
+    except ArtifactError as error:
         pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
 def boto3_dir() -> Path:
     """boto3 as the runtime provides it (cached under build/)."""
-    return artifact.runtime_boto3()
+    return runtime.runtime_boto3()
 
 
 @pytest.fixture(scope="session")
 def functions(
     synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, artifact.FunctionArtifact]:
+) -> dict[str, invocation.FunctionArtifact]:
     """The three functions as staged in the session's cloud assembly."""
-    return artifact.read_functions(
+    return assembly.read_functions(
         synthesized.assembly_dir, config.STACK_NAME, tmp_path_factory.mktemp("unpacked")
     )
 
@@ -143,7 +149,7 @@ def bus(events_endpoint: str) -> Bus:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _allowed_actions(synthesized: Synthesized, function: artifact.FunctionArtifact) -> set[str]:
+def _allowed_actions(synthesized: Synthesized, function: invocation.FunctionArtifact) -> set[str]:
     """The IAM actions the function's role allows, read from the synthesized template."""
     resources = synthesized.template_json["Resources"]
     role_id = resources[function.logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -170,20 +176,20 @@ class Runner:
 
     def run(
         self,
-        function: artifact.FunctionArtifact,
+        function: invocation.FunctionArtifact,
         event: dict[str, Any],
         *,
         table_name: str,
         bus_name: str = "unused",
-    ) -> artifact.Invocation:
+    ) -> invocation.Invocation:
         """Invoke ``function``; fail on an exception or on a call its role does not allow."""
-        environment = artifact.resolve_environment(
+        environment = assembly.resolve_environment(
             function,
             _refs(self.synthesized, table_name, bus_name),
             **CREDENTIALS,
             **self.endpoints,
         )
-        invocation = artifact.invoke(
+        answer = invocation.invoke(
             function,
             event,
             environment=environment,
@@ -193,10 +199,10 @@ class Runner:
             report_modules=LOADED_FROM,
             record_calls=True,
         )
-        assert invocation.error is None, f"{invocation.error}\n{invocation.stdout[-3000:]}"
-        forbidden = set(invocation.calls) - _allowed_actions(self.synthesized, function)
+        assert answer.error is None, f"{answer.error}\n{answer.stdout[-3000:]}"
+        forbidden = set(answer.calls) - _allowed_actions(self.synthesized, function)
         assert not forbidden, f"{function.handler} calls what its role forbids: {sorted(forbidden)}"
-        return invocation
+        return answer
 
 
 @pytest.fixture
@@ -328,7 +334,7 @@ def _stored_names(dynamodb_client: DynamoDBClient, table_name: str) -> list[str]
 
 
 def test_the_assembly_holds_the_three_handlers_on_the_layer(
-    functions: dict[str, artifact.FunctionArtifact],
+    functions: dict[str, invocation.FunctionArtifact],
 ) -> None:
     assert set(functions) == {
         names.API_HANDLER,
@@ -343,7 +349,7 @@ def test_the_assembly_holds_the_three_handlers_on_the_layer(
 
 def test_api_stores_and_reads_back_an_item_from_the_artifact(
     runner: Runner,
-    functions: dict[str, artifact.FunctionArtifact],
+    functions: dict[str, invocation.FunctionArtifact],
     table_name: str,
 ) -> None:
     api = functions[names.API_HANDLER]
@@ -361,28 +367,29 @@ def test_api_stores_and_reads_back_an_item_from_the_artifact(
     assert "dynamodb:UpdateItem" in put.calls  # PUT stores through save(): one UpdateItem
     assert "dynamodb:GetItem" in get.calls
 
-    # The code came from the artifact: the layer's wheels, the runtime's boto3.
+    # The code came from the artifact: the layer's wheels; boto3 was never loaded.
     layer = str(api.layer_dirs[0])
     for module in LAYER_MODULES:
         assert str(get.module_files.get(module)).startswith(layer), module
-    assert str(get.module_files["boto3"]).startswith(str(runner.boto3_dir))
+    assert "boto3" not in put.module_files
+    assert "boto3" not in get.module_files
 
 
 def test_api_answers_a_bad_request_with_a_4xx_not_a_crash(
-    runner: Runner, functions: dict[str, artifact.FunctionArtifact], table_name: str
+    runner: Runner, functions: dict[str, invocation.FunctionArtifact], table_name: str
 ) -> None:
     bad = {"partition_ids": [], "content_ids": ["a2"], "item": {"id": "a2"}}  # no name
-    invocation = runner.run(
+    answer = runner.run(
         functions[names.API_HANDLER],
         _api_event("PUT", "/records/actor", body=bad),
         table_name=table_name,
     )
-    assert 400 <= invocation.result["statusCode"] < 500, invocation.result
+    assert 400 <= answer.result["statusCode"] < 500, answer.result
 
 
 def test_batch_writer_writes_the_good_message_and_reports_only_the_bad_one(
     runner: Runner,
-    functions: dict[str, artifact.FunctionArtifact],
+    functions: dict[str, invocation.FunctionArtifact],
     dynamodb_client: DynamoDBClient,
     table_name: str,
 ) -> None:
@@ -393,16 +400,17 @@ def test_batch_writer_writes_the_good_message_and_reports_only_the_bad_one(
             {"content_type": "no-such-type", "contents": []},
         ],
     )
-    invocation = runner.run(functions[names.BATCH_WRITER_HANDLER], event, table_name=table_name)
+    answer = runner.run(functions[names.BATCH_WRITER_HANDLER], event, table_name=table_name)
     bad_id = event["Records"][1]["messageId"]
-    assert invocation.result == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+    assert answer.result == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
     assert _stored_names(dynamodb_client, table_name) == ["Frances McDormand", "Steve Buscemi"]
-    assert set(invocation.calls) == {"dynamodb:BatchWriteItem"}
+    assert set(answer.calls) == {"dynamodb:BatchWriteItem"}
+    assert "boto3" not in answer.module_files
 
 
 def test_deduper_writes_and_announces_new_contents_once(
     runner: Runner,
-    functions: dict[str, artifact.FunctionArtifact],
+    functions: dict[str, invocation.FunctionArtifact],
     dynamodb_client: DynamoDBClient,
     table_name: str,
     bus: Bus,
@@ -414,6 +422,7 @@ def test_deduper_writes_and_announces_new_contents_once(
     assert first.result == {"batchItemFailures": []}
     assert _stored_names(dynamodb_client, table_name) == ["Steve Buscemi"]
     assert "events:PutEvents" in first.calls
+    assert "boto3" not in first.module_files
     announced = bus.received()
     assert [event["detail-type"] for event in announced] == [names.DETAIL_TYPE_WRITTEN]
 
@@ -426,7 +435,7 @@ def test_deduper_writes_and_announces_new_contents_once(
 
 def test_deduper_announces_after_all_when_the_first_announcement_failed(
     runner: Runner,
-    functions: dict[str, artifact.FunctionArtifact],
+    functions: dict[str, invocation.FunctionArtifact],
     dynamodb_client: DynamoDBClient,
     table_name: str,
     bus: Bus,

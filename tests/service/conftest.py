@@ -1,36 +1,38 @@
-"""Fixtures for the handler tests: a mocked AWS (moto) around a real-enough DynamoDB.
+"""Fixtures for the handler tests: moto in server mode around a real-enough DynamoDB.
 
-Every test using ``service_env`` runs twice: against moto's DynamoDB (in process, fast) and
+The handlers talk to AWS through the service's lean clients, real HTTP clients, so AWS is moto
+served on a loopback port (``ThreadedMotoServer``), not moto's in-process mock (which only
+patches botocore). Every test using ``service_env`` runs twice: against moto's DynamoDB and
 against DynamoDB Local (AWS's emulator, the faithful one: 400 KB items, 25-item batches, exact
 error texts), through the session fixtures of ``tests/conftest.py``. SQS and EventBridge are
-always moto's.
+always moto's. The endpoints reach the handlers as AWS's own variables
+(``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL_EVENTBRIDGE``, ``AWS_ENDPOINT_URL_SQS``). The
+DynamoDB Local runs are marked ``integration`` (the fixture asks for ``dynamodb_local`` at run
+time, which the suite's marking by fixture name cannot see), so ``pytest -m "not integration"``
+runs the moto half without Java.
 
-Handlers are imported inside each test, after the mock and the environment are in place, and
-fresh each time (their settings are read at import, their clients on first use).
+Handlers are built by their factories (``tests.service.helpers``), with the test's settings.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
-from records_service import names
-from records_service.clients import dynamodb_client
+from records_service import clients, names
 from tests.service.helpers import (
     BUS_NAME,
     REGION,
     Api,
     ServiceEnv,
     WrappedClient,
-    forget_handlers,
-    load,
+    api_handler,
 )
 
 if TYPE_CHECKING:
@@ -57,18 +59,23 @@ def _create_table(client: DynamoDBClient, table_name: str) -> None:
 
 
 @pytest.fixture(scope="package")
-def mocked_aws() -> Iterator[None]:
-    """moto's AWS for the whole package: started once (a restart reloads every botocore model).
+def moto_server() -> Iterator[str]:
+    """moto's AWS on a free loopback port for the whole package; its URL.
 
     Tests stay apart by using their own table, bus and queue names.
     """
-    with mock_aws():
-        yield
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
-@pytest.fixture(params=["moto", "dynamodb-local"])
+@pytest.fixture(params=["moto", pytest.param("dynamodb-local", marks=pytest.mark.integration)])
 def service_env(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, mocked_aws: None
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, moto_server: str
 ) -> Iterator[ServiceEnv]:
     """A records table (moto's or DynamoDB Local's), a bus, a catching queue and the env vars."""
     for key, value in {
@@ -78,22 +85,26 @@ def service_env(
         "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "AWS_ENDPOINT_URL_DYNAMODB": moto_server,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_server,
+        "AWS_ENDPOINT_URL_SQS": moto_server,
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(names.ENV_DYNAMODB_ENDPOINT, raising=False)
     monkeypatch.delenv(names.ENV_EVENTS_ENDPOINT, raising=False)
 
     suffix = uuid.uuid4().hex[:12]
-    endpoint: str | None = None
     table_name = f"records-{suffix}"
-    if request.param == "dynamodb-local":
+    on_moto = request.param == "moto"
+    if not on_moto:
         # tests/conftest.py starts DynamoDB Local (session) and creates a fresh table.
-        endpoint = request.getfixturevalue("dynamodb_local").endpoint_url
+        monkeypatch.setenv(
+            "AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("dynamodb_local").endpoint_url
+        )
         table_name = request.getfixturevalue("table_name")
-        monkeypatch.setenv(names.ENV_DYNAMODB_ENDPOINT, endpoint)
 
-    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
-    if endpoint is None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    if on_moto:
         _create_table(dynamodb, table_name)
     sqs = boto3.client("sqs", region_name=REGION)
     events = boto3.client("events", region_name=REGION)
@@ -115,35 +126,31 @@ def service_env(
     )
     monkeypatch.setenv(names.ENV_TABLE_NAME, table_name)
     monkeypatch.setenv(names.ENV_EVENT_BUS_NAME, bus_name)
-    forget_handlers()
+    clients.clear_clients()  # the lean clients resolve the endpoints above when first built
     try:
         yield ServiceEnv(request.param, table_name, dynamodb, sqs, queue_url)
     finally:
-        forget_handlers()
-        if endpoint is None:
+        clients.clear_clients()
+        if on_moto:
             dynamodb.delete_table(TableName=table_name)
 
 
 @pytest.fixture
 def api(service_env: ServiceEnv) -> Api:
-    """The API handler, imported fresh for this test."""
-    return Api(load("records_api.handler"))
+    """The API handler, built for this test."""
+    return api_handler(service_env)
 
 
 @pytest.fixture
-def wrap_dynamodb(
-    service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., WrappedClient]:
+def wrap_dynamodb(service_env: ServiceEnv) -> Callable[..., WrappedClient]:
     """Replace operations of the handlers' DynamoDB client: ``wrap_dynamodb(put_item=...)``.
 
-    Call it before the handler's first request (the client is built then).
+    Call it before the handler's first request (the client is taken then).
     """
-    from records_service import repositories
 
     def install(**overrides: Any) -> WrappedClient:
-        real = dynamodb_client(os.environ.get(names.ENV_DYNAMODB_ENDPOINT))
-        wrapped = WrappedClient(real, **overrides)
-        monkeypatch.setattr(repositories, "dynamodb_client", lambda endpoint: wrapped)
+        wrapped = WrappedClient(clients.dynamodb_client(), **overrides)
+        service_env.dynamodb_override = wrapped
         return wrapped
 
     return install

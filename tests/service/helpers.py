@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from records_service import names
-from records_service.clients import clear_clients
+from records_service import clients, names
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
+    from records_service.repositories import Repositories
+
 REGION = "us-east-1"
 BUS_NAME = "records-test-bus"
-HANDLER_PACKAGES = frozenset({"records_api", "batch_writer", "write_once_deduper"})
 
-
-def forget_handlers() -> None:
-    """Drop imported handler modules and cached clients (the next import starts cold)."""
-    for name in list(sys.modules):
-        if name.split(".")[0] in HANDLER_PACKAGES:
-            del sys.modules[name]
-    clear_clients()
-
-
-def load(module: str) -> ModuleType:
-    """Import a handler module fresh (inside the mock, with the test's environment)."""
-    forget_handlers()
-    return importlib.import_module(module)
+Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass
@@ -54,13 +39,29 @@ class FakeLambdaContext:
 
 @dataclass
 class ServiceEnv:
-    """The AWS side of one test: table, bus and a queue catching announced events."""
+    """The AWS side of one test: table, bus and a queue catching announced events.
+
+    ``dynamodb`` and ``sqs`` are the test's own (boto3) clients. The handlers get theirs from
+    :meth:`dynamodb_client` and :meth:`events_client`: the service's lean clients, unless a test
+    put a client of its own in ``dynamodb_override`` / ``events_override`` before the handler's
+    first call.
+    """
 
     backend: str
     table_name: str
     dynamodb: DynamoDBClient
     sqs: SQSClient
     announced_queue_url: str
+    dynamodb_override: Any = None
+    events_override: Any = None
+
+    def dynamodb_client(self) -> Any:
+        """The DynamoDB client the handlers use."""
+        return self.dynamodb_override or clients.dynamodb_client()
+
+    def events_client(self) -> Any:
+        """The EventBridge client the deduper uses."""
+        return self.events_override or clients.events_client()
 
     def announced(self) -> list[dict[str, Any]]:
         """Every ``RecordsWritten`` event delivered so far (drains the catching queue)."""
@@ -131,11 +132,19 @@ def api_event(
     }
 
 
+@dataclass
+class Function:
+    """A queue function's handler, built by its factory, and the repositories it writes with."""
+
+    handler: Handler
+    repositories: Repositories
+
+
 class Api:
     """Calls the API handler the way API Gateway does."""
 
-    def __init__(self, module: ModuleType) -> None:
-        self.module = module
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
 
     def __call__(
         self,
@@ -148,7 +157,7 @@ class Api:
     ) -> ApiAnswer:
         """Send one request; the decoded answer."""
         event = api_event(method, path, body=body, query=query, headers=headers)
-        result = self.module.handler(event, FakeLambdaContext())
+        result = self.handler(event, FakeLambdaContext())
         multi = result.get("multiValueHeaders") or {}
         flat = {k: v[0] for k, v in multi.items() if v}
         flat.update(result.get("headers") or {})
@@ -259,3 +268,45 @@ def sort_keys_of(request_items: Mapping[str, Any]) -> list[str]:
             item = entry.get("PutRequest", {}).get("Item") or entry
             values.append(item[names.SORT_KEY]["S"])
     return values
+
+
+# -- handlers, built by their factories --------------------------------------------------------
+
+
+def _repositories(
+    env: ServiceEnv, client: Callable[[], Any] | None, *, consistent_reads: bool = False
+) -> Repositories:
+    from records_service.repositories import Repositories
+    from records_service.settings import Settings
+
+    return Repositories(
+        Settings.from_env(), client or env.dynamodb_client, consistent_reads=consistent_reads
+    )
+
+
+def api_handler(env: ServiceEnv, client: Callable[[], Any] | None = None) -> Api:
+    """The API, built from the test's settings over ``client`` (the env's by default)."""
+    from records_api.app import build_handler
+    from records_service.settings import Settings
+
+    return Api(build_handler(Settings.from_env(), repositories=_repositories(env, client)))
+
+
+def batch_writer(env: ServiceEnv, client: Callable[[], Any] | None = None) -> Function:
+    """The batch writer, built from the test's settings over ``client`` (the env's by default)."""
+    from batch_writer.app import build_handler
+    from records_service.settings import Settings
+
+    repositories = _repositories(env, client)
+    return Function(build_handler(Settings.from_env(), repositories=repositories), repositories)
+
+
+def write_once_deduper(env: ServiceEnv, client: Callable[[], Any] | None = None) -> Function:
+    """The deduper, built from the test's settings over ``client`` (the env's by default)."""
+    from records_service.settings import Settings
+    from write_once_deduper.app import build_handler
+
+    settings = Settings.from_env(require_event_bus=True)
+    repositories = _repositories(env, client, consistent_reads=True)
+    handler = build_handler(settings, repositories=repositories, events=env.events_client)
+    return Function(handler, repositories)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from types import ModuleType
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from records_service import names
 from records_service.content_types import content_type
-from records_service.repositories import Repositories
 from tests.service.helpers import (
     FakeLambdaContext,
+    Function,
     ServiceEnv,
     actor,
+    batch_writer,
     client_error,
     envelope,
     failed_ids,
-    load,
     review,
     sort_keys_of,
     sqs_event,
@@ -30,14 +29,14 @@ SUBMITTED = names.DETAIL_TYPE_SUBMITTED
 
 
 @pytest.fixture
-def writer(service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The batch writer handler, fresh; the library's retry sleeps are skipped."""
+def writer(service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch) -> Function:
+    """The batch writer handler, built for this test; the library's retry sleeps are skipped."""
     monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
-    return load("batch_writer.handler")
+    return batch_writer(service_env)
 
 
-def _stored_actors(module: ModuleType) -> list[str]:
-    repo = module.repositories.for_type(content_type("actor"))
+def _stored_actors(function: Function) -> list[str]:
+    repo = function.repositories.for_type(content_type("actor"))
     return sorted(c.content_ids[0] for page in repo.list(None, None) for c in page.contents)
 
 
@@ -64,7 +63,7 @@ class _OperationLog:
         self.operations.append(model.name)
 
 
-def test_writes_every_valid_message_of_the_batch(writer: ModuleType) -> None:
+def test_writes_every_valid_message_of_the_batch(writer: Function) -> None:
     event = sqs_event(
         sqs_record(envelope(SUBMITTED, _submission(actor("a1"), actor("a2")))),
         sqs_record(_submission(actor("a3"))),
@@ -77,7 +76,7 @@ def test_writes_every_valid_message_of_the_batch(writer: ModuleType) -> None:
     assert _stored_actors(writer) == ["a1", "a2", "a3"]
 
 
-def test_writes_the_batch_with_batch_write_item_not_a_put_per_message(writer: ModuleType) -> None:
+def test_writes_the_batch_with_batch_write_item_not_a_put_per_message(writer: Function) -> None:
     log = _OperationLog()
     client = writer.repositories.for_type(content_type("actor")).client
     client.meta.events.register("before-call.dynamodb", log)
@@ -103,7 +102,7 @@ def test_writes_the_batch_with_batch_write_item_not_a_put_per_message(writer: Mo
     ],
 )
 def test_an_invalid_message_fails_alone_and_its_reason_is_logged(
-    writer: ModuleType, caplog: pytest.LogCaptureFixture, body: Any, reason: str
+    writer: Function, caplog: pytest.LogCaptureFixture, body: Any, reason: str
 ) -> None:
     bad = sqs_record(body, message_id="bad-one")
     event = sqs_event(
@@ -117,7 +116,7 @@ def test_an_invalid_message_fails_alone_and_its_reason_is_logged(
     assert reason in _logged_reason(caplog, "bad-one")
 
 
-def test_an_unstorable_content_fails_only_its_message(writer: ModuleType) -> None:
+def test_an_unstorable_content_fails_only_its_message(writer: Function) -> None:
     event = sqs_event(
         sqs_record(_submission(actor("a1")), message_id="ok-1"),
         sqs_record(_submission(actor("a2"), actor("k" * 1100)), message_id="too-long-key"),
@@ -130,7 +129,7 @@ def test_an_unstorable_content_fails_only_its_message(writer: ModuleType) -> Non
     assert _stored_actors(writer) == ["a1", "a3"]
 
 
-def test_an_item_over_400_kb_fails_only_its_message(writer: ModuleType) -> None:
+def test_an_item_over_400_kb_fails_only_its_message(writer: Function) -> None:
     big = review("a1", "2023-01-01T00:00:00+00:00", text="x" * 420_000)
     event = sqs_event(
         sqs_record(_submission(big, kind="review"), message_id="big"),
@@ -142,7 +141,7 @@ def test_an_item_over_400_kb_fails_only_its_message(writer: ModuleType) -> None:
     assert failed_ids(response) == {"big"}
 
 
-def test_a_batch_of_only_invalid_messages_reports_them_all(writer: ModuleType) -> None:
+def test_a_batch_of_only_invalid_messages_reports_them_all(writer: Function) -> None:
     event = sqs_event(sqs_record("x", message_id="m1"), sqs_record("y", message_id="m2"))
 
     response = writer.handler(event, FakeLambdaContext())
@@ -151,7 +150,7 @@ def test_a_batch_of_only_invalid_messages_reports_them_all(writer: ModuleType) -
 
 
 def test_one_key_offered_twice_in_a_batch_is_written_once_without_error(
-    writer: ModuleType,
+    writer: Function,
 ) -> None:
     event = sqs_event(
         sqs_record(_submission(actor("a1", "First"))),
@@ -187,15 +186,11 @@ class _StuckClient:
 
 
 def test_contents_left_unprocessed_fail_exactly_their_messages(
-    writer: ModuleType, monkeypatch: pytest.MonkeyPatch
+    service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = writer.repositories.for_type(content_type("actor")).client
-    stuck_client = _StuckClient(real)
-    monkeypatch.setattr(
-        writer,
-        "repositories",
-        Repositories(writer.repositories.settings, lambda: cast(Any, stuck_client)),
-    )
+    monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
+    stuck_client = _StuckClient(service_env.dynamodb_client())
+    writer = batch_writer(service_env, lambda: stuck_client)
     event = sqs_event(
         sqs_record(_submission(actor("a1"), actor("a2")), message_id="fine"),
         sqs_record(_submission(actor("a3"), actor("stuck-1")), message_id="half-stuck"),
@@ -224,13 +219,10 @@ class _BrokenClient:
 
 
 def test_a_dynamodb_failure_fails_every_message_for_a_retry(
-    writer: ModuleType, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(
-        writer,
-        "repositories",
-        Repositories(writer.repositories.settings, lambda: cast(Any, _BrokenClient())),
-    )
+    monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
+    writer = batch_writer(service_env, _BrokenClient)
     event = sqs_event(
         sqs_record(_submission(actor("a1")), message_id="m1"),
         sqs_record(_submission(actor("a2")), message_id="m2"),
@@ -243,7 +235,7 @@ def test_a_dynamodb_failure_fails_every_message_for_a_retry(
 
 
 def test_emits_records_written_and_invalid_records_metrics(
-    writer: ModuleType, capsys: pytest.CaptureFixture[str]
+    writer: Function, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = sqs_event(sqs_record(_submission(actor("a1"), actor("a2"))), sqs_record("garbage"))
 
@@ -273,7 +265,7 @@ def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
 ) -> None:
     monkeypatch.setattr("pydantic_dynamo.drivers.time.sleep", lambda _: None)
     wrap_dynamodb(batch_write_item=_refuse_poison)
-    writer = load("batch_writer.handler")
+    writer = batch_writer(service_env)
     event = sqs_event(
         sqs_record(_submission(actor("a1")), message_id="ok-1"),
         sqs_record(_submission(actor("a2"), actor("poison")), message_id="poison"),
@@ -292,7 +284,7 @@ def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
 
 
 def test_a_version_dynamodb_cannot_store_is_refused_when_the_message_is_read(
-    writer: ModuleType,
+    writer: Function,
 ) -> None:
     event = sqs_event(
         sqs_record(_submission({**actor("a1"), "current_version": 10**40 + 1}), message_id="bad"),
@@ -305,7 +297,7 @@ def test_a_version_dynamodb_cannot_store_is_refused_when_the_message_is_read(
     assert _stored_actors(writer) == ["a2"]
 
 
-def test_a_body_nested_too_deeply_fails_only_its_message(writer: ModuleType) -> None:
+def test_a_body_nested_too_deeply_fails_only_its_message(writer: Function) -> None:
     event = sqs_event(
         sqs_record("[" * 5000 + "]" * 5000, message_id="deep"),
         sqs_record(_submission(actor("a1")), message_id="ok"),
@@ -317,7 +309,7 @@ def test_a_body_nested_too_deeply_fails_only_its_message(writer: ModuleType) -> 
     assert _stored_actors(writer) == ["a1"]
 
 
-def test_a_string_with_a_lone_surrogate_fails_only_its_message(writer: ModuleType) -> None:
+def test_a_string_with_a_lone_surrogate_fails_only_its_message(writer: Function) -> None:
     event = sqs_event(
         sqs_record(_submission(actor("a1", "\ud800")), message_id="surrogate"),
         sqs_record(_submission(actor("a2")), message_id="ok"),

@@ -5,13 +5,17 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from layer import contents
+from local_stack.dynamodb_local import create_records_table
 from records_service import names
 from records_service.content_types import (
     CONTENT_TYPES,
@@ -26,6 +30,8 @@ from records_service.ingestion import InvalidMessageError, parse_submission
 from records_service.settings import ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The folders holding the layer's first-party packages (its python/ on Lambda, bar the wheels).
+LAYER_PATH = os.pathsep.join(str(root) for root in dict.fromkeys(contents.PACKAGE_ROOTS.values()))
 
 
 def test_settings_read_every_variable() -> None:
@@ -71,7 +77,7 @@ def test_a_handler_without_its_configuration_fails_at_import_with_the_reason() -
     result = subprocess.run(
         [sys.executable, "-c", "import write_once_deduper.handler"],
         cwd=ROOT / "lambdas" / "write_once",
-        env={**env, "PYTHONPATH": str(ROOT / "shared")},
+        env={**env, "PYTHONPATH": LAYER_PATH},
         capture_output=True,
         text=True,
         check=False,
@@ -152,7 +158,7 @@ def test_importing_a_handler_does_not_import_boto3(tmp_path: Path) -> None:
     code = "import sys, batch_writer.handler, records_service.clients;print('boto3' in sys.modules)"
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{ROOT / 'shared'}",
+        "PYTHONPATH": LAYER_PATH,
         names.ENV_TABLE_NAME: "records",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -169,6 +175,75 @@ def test_importing_a_handler_does_not_import_boto3(tmp_path: Path) -> None:
     assert result.stdout.strip() == "False"
 
 
+# One invocation of each handler that reaches AWS (DynamoDB; EventBridge for the deduper), in a
+# fresh interpreter: then the modules it loaded are listed.
+_INVOKE = """
+import json, sys
+from tests.service.helpers import (
+    FakeLambdaContext, actor, api_event, envelope, sqs_event, sqs_record,
+)
+import {module} as function
+kind = "{kind}"
+if kind == "api":
+    event = api_event("PUT", "/records/actor", body=actor("a1"))
+    answer = function.handler(event, FakeLambdaContext())
+    assert answer["statusCode"] == 200, answer
+else:
+    body = envelope("{detail_type}", {{"content_type": "actor", "contents": [actor("a1")]}})
+    answer = function.handler(sqs_event(sqs_record(body)), FakeLambdaContext())
+    assert answer == {{"batchItemFailures": []}}, answer
+print(json.dumps(sorted(m for m in ("boto3", "botocore.client") if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("folder", "module", "kind", "detail_type"),
+    [
+        ("api", "records_api.handler", "api", ""),
+        ("batch_writer", "batch_writer.handler", "sqs", names.DETAIL_TYPE_SUBMITTED),
+        ("write_once", "write_once_deduper.handler", "sqs", names.DETAIL_TYPE_OFFERED),
+    ],
+)
+def test_no_handler_loads_boto3_to_talk_to_aws(
+    moto_server: str, folder: str, module: str, kind: str, detail_type: str
+) -> None:
+    import boto3
+
+    table_name = f"records-{uuid.uuid4().hex[:12]}"
+    bus_name = f"bus-{uuid.uuid4().hex[:12]}"
+    create_records_table(boto3.client("dynamodb", endpoint_url=moto_server), table_name)
+    boto3.client("events", endpoint_url=moto_server).create_event_bus(Name=bus_name)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{LAYER_PATH}{os.pathsep}{ROOT}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        names.ENV_TABLE_NAME: table_name,
+        names.ENV_EVENT_BUS_NAME: bus_name,
+        names.ENV_DYNAMODB_ENDPOINT: moto_server,
+        names.ENV_EVENTS_ENDPOINT: moto_server,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    code = _INVOKE.format(module=module, kind=kind, detail_type=detail_type)
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "lambdas" / folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
 @pytest.mark.parametrize(
     "module",
     [
@@ -179,6 +254,8 @@ def test_importing_a_handler_does_not_import_boto3(tmp_path: Path) -> None:
         "records_service.repositories",
         "records_service.observability",
         "records_service.putevents",
+        "records_api.app",
+        "records_api.operations",
         "records_api.paths",
         "records_api.query",
         "records_api.request_body",
@@ -201,7 +278,7 @@ def test_in_lambda_the_handler_is_traced_with_x_ray() -> None:
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "PYTHONPATH": f"{LAYER_PATH}{os.pathsep}{ROOT}",
         "AWS_DEFAULT_REGION": "us-east-1",
         names.ENV_TABLE_NAME: "records",
         "AWS_LAMBDA_FUNCTION_NAME": "records-batch-writer",

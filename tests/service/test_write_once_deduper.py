@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from pydantic_dynamo import SyncWriteOnceRepository, UnprocessedItemsError
-from records_service import names
-from records_service.clients import events_client
+from records_service import clients, names
 from records_service.content_types import content_type
 from records_service.putevents import MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL
 from tests.service.helpers import (
     FakeLambdaContext,
+    Function,
     ServiceEnv,
     actor,
     client_error,
     envelope,
     failed_ids,
-    load,
     review,
     sqs_event,
     sqs_record,
+    write_once_deduper,
 )
 from write_once_deduper.pending import PENDING
 
@@ -32,10 +31,10 @@ OFFERED = names.DETAIL_TYPE_OFFERED
 
 
 @pytest.fixture
-def deduper(service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The deduper handler, fresh; retry sleeps (library and publisher) are skipped."""
+def deduper(service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch) -> Function:
+    """The deduper handler, built for this test; retry sleeps (library and publisher) skipped."""
     monkeypatch.setattr(time, "sleep", lambda _: None)
-    return load("write_once_deduper.handler")
+    return write_once_deduper(service_env)
 
 
 def _offer(*contents: dict[str, Any], kind: str = "actor") -> dict[str, Any]:
@@ -51,8 +50,8 @@ def _announced_ids(service_env: ServiceEnv) -> list[str]:
     )
 
 
-def _markers(module: ModuleType) -> list[Any]:
-    repo = module.repositories.for_type(PENDING)
+def _markers(function: Function) -> list[Any]:
+    repo = function.repositories.for_type(PENDING)
     return [c for page in repo.list(["actor"], None) for c in page.contents]
 
 
@@ -74,14 +73,15 @@ class _FlakyEvents:
         return result
 
 
-def _use_events(module: ModuleType, monkeypatch: pytest.MonkeyPatch, failures: int) -> _FlakyEvents:
-    flaky = _FlakyEvents(events_client(None), failures)
-    monkeypatch.setattr(module, "events_client", lambda endpoint: flaky)
+def _use_events(service_env: ServiceEnv, failures: int) -> _FlakyEvents:
+    """Make the deduper's EventBridge client fail every entry of its first ``failures`` calls."""
+    flaky = _FlakyEvents(clients.events_client(), failures)
+    service_env.events_override = flaky
     return flaky
 
 
 def test_new_contents_are_written_and_announced_once(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     event = sqs_event(sqs_record(_offer(actor("a1"), actor("a2"))), sqs_record(_offer(actor("a3"))))
 
@@ -94,7 +94,7 @@ def test_new_contents_are_written_and_announced_once(
 
 
 def test_the_announcement_has_the_ingestion_shape(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     deduper.handler(sqs_event(sqs_record(_offer(actor("a1")))), FakeLambdaContext())
 
@@ -116,7 +116,7 @@ def test_the_announcement_has_the_ingestion_shape(
 
 
 def test_offering_the_same_contents_again_writes_and_announces_nothing(
-    deduper: ModuleType, service_env: ServiceEnv, capsys: pytest.CaptureFixture[str]
+    deduper: Function, service_env: ServiceEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     offer = _offer(actor("a1"), actor("a2"))
     deduper.handler(sqs_event(sqs_record(offer)), FakeLambdaContext())
@@ -131,7 +131,7 @@ def test_offering_the_same_contents_again_writes_and_announces_nothing(
 
 
 def test_only_changed_contents_are_written_and_announced(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     deduper.handler(sqs_event(sqs_record(_offer(actor("a1"), actor("a2")))), FakeLambdaContext())
     service_env.announced()
@@ -143,7 +143,7 @@ def test_only_changed_contents_are_written_and_announced(
 
 
 def test_a_content_offered_by_two_messages_of_a_batch_is_announced_once(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     event = sqs_event(sqs_record(_offer(actor("a1"))), sqs_record(_offer(actor("a1"))))
 
@@ -154,7 +154,7 @@ def test_a_content_offered_by_two_messages_of_a_batch_is_announced_once(
 
 
 def test_a_bare_detail_is_accepted_like_an_event(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     bare = {"content_type": "actor", "contents": [actor("a1")]}
 
@@ -163,7 +163,7 @@ def test_a_bare_detail_is_accepted_like_an_event(
     assert _announced_ids(service_env) == ["a1"]
 
 
-def test_an_invalid_message_fails_alone(deduper: ModuleType, service_env: ServiceEnv) -> None:
+def test_an_invalid_message_fails_alone(deduper: Function, service_env: ServiceEnv) -> None:
     event = sqs_event(
         sqs_record(_offer(actor("a1"))),
         sqs_record(
@@ -181,9 +181,9 @@ def test_an_invalid_message_fails_alone(deduper: ModuleType, service_env: Servic
 
 
 def test_failed_entries_are_retried_until_announced(
-    deduper: ModuleType, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+    deduper: Function, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    flaky = _use_events(deduper, monkeypatch, failures=2)
+    flaky = _use_events(service_env, failures=2)
 
     response = deduper.handler(sqs_event(sqs_record(_offer(actor("a1")))), FakeLambdaContext())
 
@@ -194,10 +194,10 @@ def test_failed_entries_are_retried_until_announced(
 
 
 def test_an_announcement_that_keeps_failing_is_kept_and_sent_on_a_later_delivery(
-    deduper: ModuleType, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+    deduper: Function, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     offer = _offer(actor("a1"), actor("a2"))
-    _use_events(deduper, monkeypatch, failures=1_000)
+    _use_events(service_env, failures=1_000)
 
     first = deduper.handler(sqs_event(sqs_record(offer, message_id="m1")), FakeLambdaContext())
 
@@ -207,7 +207,7 @@ def test_an_announcement_that_keeps_failing_is_kept_and_sent_on_a_later_delivery
 
     # SQS delivers it again (or a DLQ redrive does, with a new id): the contents are
     # duplicates now, but their markers say they were never announced.
-    _use_events(deduper, monkeypatch, failures=0)
+    _use_events(service_env, failures=0)
     second = deduper.handler(
         sqs_event(sqs_record(offer, message_id="m1-redriven")), FakeLambdaContext()
     )
@@ -223,9 +223,9 @@ def test_an_announcement_that_keeps_failing_is_kept_and_sent_on_a_later_delivery
 
 
 def test_announcements_respect_put_events_limits(
-    deduper: ModuleType, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+    deduper: Function, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spy = _use_events(deduper, monkeypatch, failures=0)
+    spy = _use_events(service_env, failures=0)
     reviews = [
         review("a1", f"2023-01-{day:02d}T00:00:00+00:00", text=f"{day}" + "x" * 30_000)
         for day in range(1, 29)
@@ -245,7 +245,7 @@ def test_announcements_respect_put_events_limits(
 
 
 def test_a_content_too_large_for_an_event_is_announced_by_reference(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     big = review("a1", "2023-01-01T00:00:00+00:00", text="x" * 300_000)
 
@@ -266,7 +266,7 @@ def test_a_content_too_large_for_an_event_is_announced_by_reference(
 
 
 def test_emits_written_duplicates_and_invalid_metrics(
-    deduper: ModuleType, capsys: pytest.CaptureFixture[str]
+    deduper: Function, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deduper.handler(sqs_event(sqs_record(_offer(actor("a1")))), FakeLambdaContext())
     capsys.readouterr()
@@ -282,12 +282,15 @@ def test_emits_written_duplicates_and_invalid_metrics(
 
 
 def _load_over(
-    wrap_dynamodb: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, **overrides: Any
-) -> ModuleType:
+    service_env: ServiceEnv,
+    wrap_dynamodb: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    **overrides: Any,
+) -> Function:
     """The deduper handler over a DynamoDB client with ``overrides``; retry sleeps skipped."""
     monkeypatch.setattr(time, "sleep", lambda _: None)
     wrap_dynamodb(**overrides)
-    return load("write_once_deduper.handler")
+    return write_once_deduper(service_env)
 
 
 def _never_read_stuck(real: Any, RequestItems: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N803
@@ -309,19 +312,19 @@ def test_when_reading_gives_up_no_content_is_taken_for_a_duplicate(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    module = _load_over(wrap_dynamodb, monkeypatch, batch_get_item=_never_read_stuck)
+    function = _load_over(service_env, wrap_dynamodb, monkeypatch, batch_get_item=_never_read_stuck)
     event = sqs_event(
         sqs_record(_offer(actor("new-1")), message_id="new-1"),
         sqs_record(_offer(actor("stuck")), message_id="stuck"),
         sqs_record(_offer(actor("new-2")), message_id="new-2"),
     )
 
-    response = module.handler(event, FakeLambdaContext())
+    response = function.handler(event, FakeLambdaContext())
 
     # Nothing was written, so nothing may be acknowledged: every message comes back.
     assert failed_ids(response) == {"new-1", "stuck", "new-2"}
     assert f'"{names.METRIC_DUPLICATES_SKIPPED}":[0.0]' in capsys.readouterr().out
-    redelivered = module.handler(
+    redelivered = function.handler(
         sqs_event(sqs_record(_offer(actor("new-1")), message_id="again")), FakeLambdaContext()
     )
     assert redelivered == {"batchItemFailures": []}
@@ -341,14 +344,14 @@ def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    module = _load_over(wrap_dynamodb, monkeypatch, put_item=_refuse_poison)
+    function = _load_over(service_env, wrap_dynamodb, monkeypatch, put_item=_refuse_poison)
     event = sqs_event(
         sqs_record(_offer(actor("a1")), message_id="ok-1"),
         sqs_record(_offer(actor("poison")), message_id="poison"),
         sqs_record(_offer(actor("a2")), message_id="ok-2"),
     )
 
-    response = module.handler(event, FakeLambdaContext())
+    response = function.handler(event, FakeLambdaContext())
 
     assert failed_ids(response) == {"poison"}
     assert _announced_ids(service_env) == ["a1", "a2"]
@@ -358,7 +361,7 @@ def test_a_content_dynamodb_refuses_fails_only_its_message_as_invalid(
 
 
 def test_announced_versions_follow_the_stored_version(
-    deduper: ModuleType, service_env: ServiceEnv
+    deduper: Function, service_env: ServiceEnv
 ) -> None:
     for name in ("First", "Second", "Third"):
         deduper.handler(sqs_event(sqs_record(_offer(actor("a1", name)))), FakeLambdaContext())
@@ -373,7 +376,7 @@ def test_announced_versions_follow_the_stored_version(
 
 
 def test_contents_an_error_does_not_name_are_not_taken_for_duplicates(
-    deduper: ModuleType, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
+    deduper: Function, service_env: ServiceEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # However write-once reports giving up, only what it says it wrote counts as done.
     def give_up(self: Any, contents: list[Any]) -> list[Any]:

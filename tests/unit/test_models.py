@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from pydantic_dynamo import PartitionedContent, UpdateCommand
+from pydantic_dynamo import BatchResponse, PartitionedContent, UpdateCommand
 
 
 class Actor(BaseModel):
@@ -120,3 +121,12 @@ def test_expiry_equals_what_ttl_seconds_read_back_as(expiry: datetime) -> None:
     )
     assert stored.expiry is not None
     assert datetime.fromtimestamp(int(stored.expiry.timestamp()), tz=UTC) == stored.expiry
+
+
+def test_showing_an_undecoded_page_does_not_decode_it() -> None:
+    def refuse(raw: dict[str, Any]) -> PartitionedContent[Any]:
+        raise AssertionError("decoded")
+
+    page: BatchResponse[Any] = BatchResponse(raw_items=[{}, {}], decode=refuse, cursor="c")
+
+    assert repr(page) == "BatchResponse(<2 items not decoded>, cursor='c')"

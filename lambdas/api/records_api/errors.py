@@ -2,15 +2,24 @@
 
 Bad input of any kind is a 4xx whose body names the problem: request validation (422, or 400
 for malformed JSON), the library's precise errors (400/404/409/413), unknown routes and content
-types (404). Only a fault of the service itself is a 500, and its body carries no internals.
+types (404). AWS errors are answered by their kind (:func:`pydantic_dynamo.classify`): a
+refusal is the caller's (400), load is a 503 with ``Retry-After``, and only a fault of the
+service itself is a 500, whose body carries no internals.
+
+The mapping is one table, ``ERRORS``: (exception types, the answer). Powertools finds the
+handler of a raised exception by its MRO, so the most specific row wins (``ItemNotFoundError``
+before ``RequestObjectStateError``, anything before ``Exception``). Each answer is counted where
+the route is known: a write refused for its input (400, 413, 422) adds ``InvalidRecords``, one
+per record it carried.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -29,9 +38,8 @@ from pydantic_dynamo import (
     UnprocessedItemsError,
     VersionConflictError,
 )
-from pydantic_dynamo.client import error_code
-from pydantic_dynamo.client import error_response as aws_error_response
-from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
+from pydantic_dynamo.aws_errors import ErrorKind, classify
+from pydantic_dynamo.aws_errors import error_response as aws_error_response
 from records_api.paths import BATCH, ITEM, route_of
 from records_api.schemas import ErrorBody
 from records_service import names
@@ -44,7 +52,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-__all__ = ["ApiError", "error_responses", "register_error_handlers"]
+__all__ = ["ERRORS", "ApiError", "Failure", "error_responses", "register_error_handlers"]
 
 # The routes that write records, as (method, path after the content type).
 _WRITE_ROUTES = frozenset({("PUT", ""), ("POST", BATCH), ("PATCH", ITEM)})
@@ -52,10 +60,8 @@ _WRITE_ROUTES = frozenset({("PUT", ""), ("POST", BATCH), ("PATCH", ITEM)})
 _BAD_INPUT = frozenset(
     {HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNPROCESSABLE_ENTITY}
 )
-# Load, not faults: the caller may retry later (the library already retried with backoff).
-_THROTTLED = RETRYABLE_ERROR_CODES
-# DynamoDB refused the request itself (a value or item it will not store): the caller's input.
-_REFUSED = "ValidationException"
+_INTERNAL: Final = "internal error; the logs carry the details under this request's correlation id"
+_RETRY_LATER: Final = {"Retry-After": "1"}
 
 
 class ApiError(Exception):
@@ -77,21 +83,30 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_response(
-    status: int,
-    error: str,
-    message: str,
-    detail: Any = None,
-    headers: Mapping[str, str] | None = None,
-) -> Response[dict[str, Any]]:
-    """A JSON ``ErrorBody`` response."""
-    body = ErrorBody(error=error, message=message, detail=detail).model_dump(mode="json")
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers=headers,
-    )
+@dataclass(frozen=True)
+class Failure:
+    """One error answer: its status, ``ErrorBody`` fields and headers.
+
+    ``log`` names what to log with the answer: ``"error"`` (a fault, with its traceback) or
+    ``"warning"``; ``None`` for the caller's own mistakes.
+    """
+
+    status: int
+    error: str
+    message: str
+    detail: Any = None
+    headers: Mapping[str, str] | None = None
+    log: str | None = None
+
+    def response(self) -> Response[dict[str, Any]]:
+        """The JSON ``ErrorBody`` response."""
+        body = ErrorBody(error=self.error, message=self.message, detail=self.detail)
+        return Response(
+            status_code=self.status,
+            content_type=content_types.APPLICATION_JSON,
+            body=body.model_dump(mode="json"),
+            headers=self.headers,
+        )
 
 
 _DESCRIPTIONS = {
@@ -135,31 +150,6 @@ def _summary(detail: list[dict[str, Any]]) -> str:
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
-def _on_request_validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
-    errors = list(exc.errors())
-    json_errors = [e for e in errors if e.get("type") == "json_invalid"]
-    if json_errors:
-        err = json_errors[0]
-        reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-        position = err.get("loc", ("body", "?"))[-1]
-        return error_response(
-            HTTPStatus.BAD_REQUEST,
-            "malformed_json",
-            f"the request body is not valid JSON: {reason} at position {position}",
-        )
-    detail = _validation_detail(errors)
-    return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _summary(detail), detail
-    )
-
-
-def _on_pydantic_validation(exc: ValidationError) -> Response[dict[str, Any]]:
-    detail = _validation_detail(exc.errors(include_url=False, include_input=False))
-    return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _summary(detail), detail
-    )
-
-
 def _key_ids(content: Any) -> dict[str, Any]:
     return {
         "partition_ids": list(getattr(content, "partition_ids", [])),
@@ -167,9 +157,153 @@ def _key_ids(content: Any) -> dict[str, Any]:
     }
 
 
-def _refused_records(app: APIGatewayRestResolver) -> int:
+def _request_validation(exc: RequestValidationError) -> Failure:
+    errors = list(exc.errors())
+    json_errors = [e for e in errors if e.get("type") == "json_invalid"]
+    if json_errors:
+        err = json_errors[0]
+        reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+        position = err.get("loc", ("body", "?"))[-1]
+        return Failure(
+            HTTPStatus.BAD_REQUEST,
+            "malformed_json",
+            f"the request body is not valid JSON: {reason} at position {position}",
+        )
+    detail = _validation_detail(errors)
+    return Failure(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _summary(detail), detail)
+
+
+def _pydantic_validation(exc: ValidationError) -> Failure:
+    detail = _validation_detail(exc.errors(include_url=False, include_input=False))
+    return Failure(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _summary(detail), detail)
+
+
+def _version_conflict(exc: VersionConflictError) -> Failure:
+    detail = {"expected_version": exc.expected_version, "actual_version": exc.actual_version}
+    if exc.actual_version is None:  # the item is gone: nothing to conflict with
+        return Failure(HTTPStatus.NOT_FOUND, "not_found", "no such item", detail)
+    return Failure(
+        HTTPStatus.CONFLICT,
+        "version_conflict",
+        f"version conflict: expected {exc.expected_version}, found {exc.actual_version}",
+        detail,
+        headers={"ETag": f'"{exc.actual_version}"'},
+    )
+
+
+def _unprocessed(exc: UnprocessedItemsError) -> Failure:
+    # A batch get answers its own 503 when throttled (operations.batch_get): what reaches here
+    # is a batch write, or a batch get DynamoDB refused or failed.
+    if exc.kind is ErrorKind.REFUSED:
+        return Failure(
+            HTTPStatus.BAD_REQUEST, "rejected_by_dynamodb", f"DynamoDB refused the batch: {exc}"
+        )
+    if exc.kind is ErrorKind.FAULT:  # a missing table, a denied action: not the caller's
+        return Failure(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", _INTERNAL, log="error")
+    return Failure(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "not_written",
+        f"{len(exc.items)} content(s) were not written after retries; the others were",
+        {"not_written": [_key_ids(item) for item in exc.items]},
+        headers=_RETRY_LATER,
+        log="warning",
+    )
+
+
+def _service_error(exc: ServiceError) -> Failure:
+    message = exc.msg if isinstance(exc.msg, str) else str(exc.msg)
+    error = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    return Failure(exc.status_code, error, message)
+
+
+def _by_kind(exc: Exception) -> Failure:
+    """Any other error (an AWS error the library passed on, or a bug), by its kind."""
+    kind = classify(exc)
+    if kind is ErrorKind.REFUSED:
+        message = str(aws_error_response(exc).get("Error", {}).get("Message", "")) or str(exc)
+        return Failure(HTTPStatus.BAD_REQUEST, "rejected_by_dynamodb", message)
+    if kind is ErrorKind.THROTTLED:
+        return Failure(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "throttled",
+            "DynamoDB is throttling or unavailable; retry later",
+            headers=_RETRY_LATER,
+        )
+    return Failure(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", _INTERNAL, log="error")
+
+
+# (exception types, their answer): the whole error mapping of the API.
+ERRORS: Final[tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Failure]], ...]] = (
+    ((ApiError,), lambda e: Failure(e.status, e.error, e.message, e.detail, e.headers)),
+    # json.loads (and validation) recurse once per nesting level.
+    (
+        (RecursionError,),
+        lambda e: Failure(
+            HTTPStatus.BAD_REQUEST,
+            "malformed_json",
+            "the request body is nested too deeply to read",
+        ),
+    ),
+    ((RequestValidationError,), _request_validation),
+    ((ValidationError,), _pydantic_validation),
+    # Covers ReservedAttributeError and UnsupportedValueError (NaN, infinity...).
+    (
+        (InvalidAttributeError,),
+        lambda e: Failure(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_attribute",
+            str(e),
+            {"field": e.field, "kind": type(e).__name__},
+        ),
+    ),
+    (
+        (InvalidKeyError,),
+        lambda e: Failure(HTTPStatus.BAD_REQUEST, "invalid_key", str(e), {"key": e.key_name}),
+    ),
+    ((InvalidCursorError,), lambda e: Failure(HTTPStatus.BAD_REQUEST, "invalid_cursor", str(e))),
+    (
+        (ItemTooLargeError,),
+        lambda e: Failure(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "item_too_large",
+            str(e),
+            {"size": e.size, "limit": e.limit},
+        ),
+    ),
+    ((VersionConflictError,), _version_conflict),
+    ((ItemNotFoundError,), lambda e: Failure(HTTPStatus.NOT_FOUND, "not_found", "no such item")),
+    (
+        (RequestObjectStateError,),
+        lambda e: Failure(HTTPStatus.CONFLICT, "condition_failed", str(e)),
+    ),
+    ((UnprocessedItemsError,), _unprocessed),
+    (
+        (UnknownContentTypeError,),
+        lambda e: Failure(HTTPStatus.NOT_FOUND, "unknown_content_type", str(e), {"known": e.known}),
+    ),
+    ((ServiceError,), _service_error),
+    ((Exception,), _by_kind),
+)
+
+
+def _no_route(event: Any, served: Collection[str]) -> Failure:
+    route = route_of(event.path)
+    if route is not None and route[0] not in served:
+        return Failure(
+            HTTPStatus.NOT_FOUND,
+            "unknown_content_type",
+            str(UnknownContentTypeError(route[0], sorted(served))),
+            {"known": sorted(served)},
+        )
+    return Failure(
+        HTTPStatus.NOT_FOUND,
+        "no_route",
+        f"no route {event.http_method} {event.path}; see GET /openapi.json",
+    )
+
+
+def _refused_records(event: Any) -> int:
     """How many records a refused request carried: 0 unless it is a write route."""
-    event = app.current_event
     route = route_of(event.path)
     if route is None or (event.http_method, route[1]) not in _WRITE_ROUTES:
         return 0
@@ -182,184 +316,40 @@ def _refused_records(app: APIGatewayRestResolver) -> int:
     return len(contents) if isinstance(contents, list) and contents else 1
 
 
-ErrorHandlerT = TypeVar("ErrorHandlerT", bound=Callable[..., Response[dict[str, Any]]])
+def register_error_handlers(
+    app: APIGatewayRestResolver,
+    logger: Logger,
+    metrics: Metrics,
+    served: Collection[str] | None = None,
+) -> None:
+    """Install the ``ERRORS`` table and the not-found handler on ``app``.
 
-
-def _on(
-    app: APIGatewayRestResolver, exc_class: type[Exception]
-) -> Callable[[ErrorHandlerT], ErrorHandlerT]:
-    """``app.exception_handler``, typed."""
-
-    def register(func: ErrorHandlerT) -> ErrorHandlerT:
-        app.exception_handler(exc_class)(func)
-        return func
-
-    return register
-
-
-def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
-    """Install the exception handlers and the not-found handler on ``app``.
-
-    A write refused for its input (400, 413, 422) counts ``InvalidRecords``: one per record it
-    carried (every content of a refused batch).
+    ``served`` are the content types the app serves (a path naming another is answered
+    ``unknown_content_type``); by default the registry's.
     """
+    known = sorted(CONTENT_TYPES) if served is None else sorted(served)
 
-    def refused(response: Response[dict[str, Any]]) -> Response[dict[str, Any]]:
-        if response.status_code in _BAD_INPUT:
-            count = _refused_records(app)
+    def answer(failure: Failure) -> Response[dict[str, Any]]:
+        if failure.log == "error":
+            logger.exception("request failed", extra={"error": failure.error})
+        elif failure.log == "warning":
+            logger.warning(failure.message, extra={"error": failure.error})
+        if failure.status in _BAD_INPUT:
+            count = _refused_records(app.current_event)
             if count:
                 metrics.add_metric(name=names.METRIC_INVALID_RECORDS, unit="Count", value=count)
-        return response
+        return failure.response()
 
-    @_on(app, ApiError)
-    def _api_error(exc: ApiError) -> Response[dict[str, Any]]:
-        return refused(error_response(exc.status, exc.error, exc.message, exc.detail, exc.headers))
+    for types, to_failure in ERRORS:
 
-    @_on(app, RecursionError)
-    def _too_deep(exc: RecursionError) -> Response[dict[str, Any]]:
-        # json.loads (and validation) recurse once per nesting level.
-        return refused(
-            error_response(
-                HTTPStatus.BAD_REQUEST,
-                "malformed_json",
-                "the request body is nested too deeply to read",
-            )
-        )
+        def handle(
+            exc: Exception, to_failure: Callable[[Any], Failure] = to_failure
+        ) -> Response[dict[str, Any]]:
+            return answer(to_failure(exc))
 
-    @_on(app, RequestValidationError)
-    def _request_validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
-        return refused(_on_request_validation(exc))
+        app.exception_handler(list(types))(handle)
 
-    @_on(app, ValidationError)
-    def _pydantic_validation(exc: ValidationError) -> Response[dict[str, Any]]:
-        return refused(_on_pydantic_validation(exc))
+    def not_found(exc: NotFoundError) -> Response[dict[str, Any]]:
+        return answer(_no_route(app.current_event, known))
 
-    @_on(app, InvalidAttributeError)
-    def _invalid_attribute(exc: InvalidAttributeError) -> Response[dict[str, Any]]:
-        # Covers ReservedAttributeError and UnsupportedValueError (NaN, infinity...).
-        return refused(
-            error_response(
-                HTTPStatus.BAD_REQUEST,
-                "invalid_attribute",
-                str(exc),
-                {"field": exc.field, "kind": type(exc).__name__},
-            )
-        )
-
-    @_on(app, InvalidKeyError)
-    def _invalid_key(exc: InvalidKeyError) -> Response[dict[str, Any]]:
-        return refused(
-            error_response(HTTPStatus.BAD_REQUEST, "invalid_key", str(exc), {"key": exc.key_name})
-        )
-
-    @_on(app, InvalidCursorError)
-    def _invalid_cursor(exc: InvalidCursorError) -> Response[dict[str, Any]]:
-        return error_response(HTTPStatus.BAD_REQUEST, "invalid_cursor", str(exc))
-
-    @_on(app, ItemTooLargeError)
-    def _too_large(exc: ItemTooLargeError) -> Response[dict[str, Any]]:
-        return refused(
-            error_response(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                "item_too_large",
-                str(exc),
-                {"size": exc.size, "limit": exc.limit},
-            )
-        )
-
-    @_on(app, VersionConflictError)
-    def _conflict(exc: VersionConflictError) -> Response[dict[str, Any]]:
-        detail = {"expected_version": exc.expected_version, "actual_version": exc.actual_version}
-        if exc.actual_version is None:  # the item is gone: nothing to conflict with
-            return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such item", detail)
-        return error_response(
-            HTTPStatus.CONFLICT,
-            "version_conflict",
-            f"version conflict: expected {exc.expected_version}, found {exc.actual_version}",
-            detail,
-            headers={"ETag": f'"{exc.actual_version}"'},
-        )
-
-    @_on(app, ItemNotFoundError)
-    def _missing(exc: ItemNotFoundError) -> Response[dict[str, Any]]:
-        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such item")
-
-    @_on(app, RequestObjectStateError)
-    def _state(exc: RequestObjectStateError) -> Response[dict[str, Any]]:
-        return error_response(HTTPStatus.CONFLICT, "condition_failed", str(exc))
-
-    @_on(app, UnprocessedItemsError)
-    def _unprocessed(exc: UnprocessedItemsError) -> Response[dict[str, Any]]:
-        # A batch get answers its own 503 when throttled (operations.batch_get): what reaches
-        # here is a batch write, or a batch get DynamoDB refused or failed.
-        if exc.code == _REFUSED:
-            return refused(
-                error_response(
-                    HTTPStatus.BAD_REQUEST,
-                    "rejected_by_dynamodb",
-                    f"DynamoDB refused the batch: {exc}",
-                )
-            )
-        if exc.code is not None and exc.code not in _THROTTLED:
-            # Not load but a fault (a missing table, a denied action): not the caller's to retry.
-            logger.exception("batch write failed", extra={"code": exc.code})
-            return error_response(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "internal error; the logs carry the details under this request's correlation id",
-            )
-        logger.warning("batch write gave up", extra={"not_written": len(exc.items)})
-        return error_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "not_written",
-            f"{len(exc.items)} content(s) were not written after retries; the others were",
-            {"not_written": [_key_ids(item) for item in exc.items]},
-            headers={"Retry-After": "1"},
-        )
-
-    @_on(app, UnknownContentTypeError)
-    def _unknown_type(exc: UnknownContentTypeError) -> Response[dict[str, Any]]:
-        return error_response(
-            HTTPStatus.NOT_FOUND, "unknown_content_type", str(exc), {"known": exc.known}
-        )
-
-    @_on(app, NotFoundError)
-    def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:
-        event = app.current_event
-        route = route_of(event.path)
-        if route is not None and route[0] not in CONTENT_TYPES:
-            unknown: Response[dict[str, Any]] = _unknown_type(
-                UnknownContentTypeError(route[0], sorted(CONTENT_TYPES))
-            )
-            return unknown
-        return error_response(
-            HTTPStatus.NOT_FOUND,
-            "no_route",
-            f"no route {event.http_method} {event.path}; see GET /openapi.json",
-        )
-
-    @_on(app, ServiceError)
-    def _service_error(exc: ServiceError) -> Response[dict[str, Any]]:
-        message = exc.msg if isinstance(exc.msg, str) else str(exc.msg)
-        error = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-        return error_response(exc.status_code, error, message)
-
-    @_on(app, Exception)
-    def _unexpected(exc: Exception) -> Response[dict[str, Any]]:
-        code = error_code(exc)
-        if code == _REFUSED:
-            message = str(aws_error_response(exc)["Error"].get("Message", ""))
-            return refused(error_response(HTTPStatus.BAD_REQUEST, "rejected_by_dynamodb", message))
-        if code in _THROTTLED:
-            return error_response(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "throttled",
-                "DynamoDB is throttling or unavailable; retry later",
-                headers={"Retry-After": "1"},
-            )
-        logger.exception("unhandled error")
-        return error_response(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error; the logs carry the details under this request's correlation id",
-        )
+    app.exception_handler(NotFoundError)(not_found)

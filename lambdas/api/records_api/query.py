@@ -41,8 +41,10 @@ from pydantic_dynamo import FilterCommand, InvalidAttributeError
 from records_api.errors import ApiError
 
 __all__ = [
+    "CURSOR_PATTERN",
     "FILTER_SYNTAX",
     "IF_MATCH_PATTERN",
+    "filter_pattern",
     "parse_filters",
     "parse_version",
     "sort_ascending",
@@ -70,6 +72,8 @@ _OPERATORS: dict[str, str] = {
     "not_exists": "not_exists",
 }
 _NO_VALUE = frozenset({"exists", "not_exists"})
+# The library's cursors are unpadded URL-safe base64.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SEQUENCES = (list, set, frozenset, tuple)
 
@@ -137,6 +141,31 @@ def _json_array(raw: str, text: str, length: int | None) -> list[Any]:
     return values
 
 
+def filter_pattern(model: type[BaseModel]) -> str:
+    """The ``filter=`` syntax as a regular expression naming ``model``'s attributes.
+
+    The document can say which attributes and operators exist, not whether a value reads as
+    its attribute's type (a 400 ``invalid_filter`` when it does not).
+
+    >>> from records_service.content_types import FilmActor
+    >>> pattern = re.compile(filter_pattern(FilmActor))
+    >>> bool(pattern.match("name:eq:Jo")), bool(pattern.match("age:eq:3"))
+    (True, False)
+    """
+    names = []
+    for name, field in model.model_fields.items():
+        inner = _strip_optional(field.annotation)
+        nested = (
+            get_origin(inner) is dict
+            or inner is dict
+            or (isinstance(inner, type) and issubclass(inner, BaseModel))
+        )
+        names.append(re.escape(name) + (r"(\.[A-Za-z_][A-Za-z0-9_]*)*" if nested else ""))
+    valued = "|".join(op for op in _OPERATORS if op not in _NO_VALUE)
+    bare = "|".join(sorted(_NO_VALUE))
+    return rf"^({'|'.join(names)}):(({valued}):[\s\S]*|({bare}))$"
+
+
 def parse_filters(model: type[BaseModel], raw_filters: Sequence[str]) -> FilterCommand | None:
     """A ``FilterCommand`` from ``filter=`` query values (``None`` when there are none)."""
     if not raw_filters:
@@ -186,8 +215,9 @@ def sort_ascending(order: Literal["asc", "desc"]) -> bool:
 
 
 # What If-Match may hold: "*" or a version as this API's ETags carry it ("3", W/"3" or 3).
-IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?\d{1,18}"?)\s*$'
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+# 18 digits: the versions a client writes are below MAX_WRITE_VERSION (10**18).
+IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]{1,18}"?)[ \t]*$'
+_ETAG = re.compile(r'^[ \t]*(?:W/)?"?([0-9]{1,18})"?[ \t]*$')
 
 
 def parse_version(if_match: str | None, body_version: int | None = None) -> int | None:

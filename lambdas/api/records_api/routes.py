@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from records_api.errors import error_responses
+from records_api.errors import ApiError, error_responses
 from records_api.operations import ContentOperations
 from records_api.paths import BATCH, BATCH_GET, ITEM, content_path
-from records_api.query import FILTER_SYNTAX, IF_MATCH_PATTERN
+from records_api.query import CURSOR_PATTERN, FILTER_SYNTAX, IF_MATCH_PATTERN, filter_pattern
 from records_api.schemas import (
     BatchGetResult,
     BatchIn,
@@ -28,7 +28,8 @@ from records_api.schemas import (
     Health,
     KeysIn,
     Page,
-    UpdateIn,
+    UpdateFor,
+    exact_bounds,
 )
 from records_service.content_types import ContentType
 
@@ -38,12 +39,20 @@ if TYPE_CHECKING:
 
     from records_service.repositories import Repositories
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "register_content_type", "register_routes"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "FORWARDED_METHODS",
+    "MAX_PAGE_SIZE",
+    "register_content_type",
+    "register_routes",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# What API Gateway's ANY method forwards to the function.
+FORWARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 _PARTITION_ID = Query(
     description="One partition id; repeat the parameter for several (in order).",
@@ -56,9 +65,12 @@ _IF_MATCH = Header(
     pattern=IF_MATCH_PATTERN,
 )
 
-PartitionIds = Annotated[list[str] | None, _PARTITION_ID]
-ContentIds = Annotated[list[str] | None, _CONTENT_ID]
-IfMatch = Annotated[str | None, _IF_MATCH]
+# Optional parameters are typed without ``| None``: an absent one is None (the function's
+# default), and the document does not offer ``null``, which a query string or header cannot
+# carry (a client would send the text "null").
+PartitionIds = Annotated[list[str], _PARTITION_ID]
+ContentIds = Annotated[list[str], _CONTENT_ID]
+IfMatch = Annotated[str, _IF_MATCH]
 
 
 def _with_types(func: Callable[..., Any], returns: Any, **params: Any) -> Callable[..., Any]:
@@ -78,6 +90,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     tags = [ct.name]
     stored = Response[ct.content_model]  # type: ignore[name-defined]
     content_in = ContentIn[ct.model]  # type: ignore[name-defined]
+    update_in = UpdateFor(ct.model)
 
     def put_content(content: Any, if_match: Any = None) -> Any:
         return ops.put(content, if_match)
@@ -106,7 +119,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     def update_item(
         command: Any, partition_id: Any = None, content_id: Any = None, if_match: Any = None
     ) -> Any:
-        return ops.update(partition_id, content_id, command, if_match)
+        return ops.update(partition_id, content_id, command.command(), if_match)
 
     def delete_item(partition_id: Any = None, content_id: Any = None, if_match: Any = None) -> Any:
         return ops.delete(partition_id, content_id, if_match)
@@ -193,20 +206,28 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
             Page[ct.model],  # type: ignore[name-defined]
             partition_id=PartitionIds,
             prefix=Annotated[
-                list[str] | None,
-                Query(description="Content-id prefix; repeat for several ids"),
+                list[str], Query(description="Content-id prefix; repeat for several ids")
             ],
-            start=Annotated[
-                list[str] | None, Query(description="Range start (inclusive), repeatable")
-            ],
-            end=Annotated[list[str] | None, Query(description="Range end (inclusive), repeatable")],
+            start=Annotated[list[str], Query(description="Range start (inclusive), repeatable")],
+            end=Annotated[list[str], Query(description="Range end (inclusive), repeatable")],
             limit=Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")],
             cursor=Annotated[
-                str | None,
-                Query(max_length=8192, description="The cursor of the previous page"),
+                str,
+                Query(
+                    min_length=1,
+                    max_length=8192,
+                    pattern=CURSOR_PATTERN,
+                    description="The cursor of the previous page, as this API answered it",
+                ),
             ],
             order=Annotated[Literal["asc", "desc"], Query(description="Sort-key order")],
-            filters=Annotated[list[str] | None, Query(alias="filter", description=FILTER_SYNTAX)],
+            filters=Annotated[
+                # Documented, checked by parse_filters: its 400 says what is wrong and how.
+                list[
+                    Annotated[str, Field(json_schema_extra={"pattern": filter_pattern(ct.model)})]
+                ],
+                Query(alias="filter", description=FILTER_SYNTAX),
+            ],
         )
     )
 
@@ -226,7 +247,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         _with_types(
             update_item,
             stored,
-            command=Annotated[UpdateIn, Body()],
+            command=Annotated[update_in, Body()],
             if_match=IfMatch,
             **ids_query,
         )
@@ -266,7 +287,49 @@ def register_routes(
     @app.get("/openapi.json", include_in_schema=False)
     def openapi() -> Response[str]:
         if not schema:
-            schema.append(app.get_openapi_json_schema())
+            schema.append(exact_bounds(app.get_openapi_json_schema()))
         return Response(
             status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=schema[0]
         )
+
+    declared: dict[str, tuple[str, ...]] = {"/health": ("GET",), "/openapi.json": ("GET",)}
+    for name in served:
+        declared |= {content_path(name, tail): methods for tail, methods in _METHODS.items()}
+    _refuse_undeclared_methods(app, declared)
+
+
+# The methods register_content_type declares on each path (after the content type).
+_METHODS: dict[str, tuple[str, ...]] = {
+    "": ("GET", "PUT"),
+    BATCH: ("POST",),
+    ITEM: ("GET", "PATCH", "DELETE"),
+    BATCH_GET: ("POST",),
+}
+
+
+def _refuse_undeclared_methods(
+    app: APIGatewayRestResolver, declared: dict[str, tuple[str, ...]]
+) -> None:
+    """Answer every method a path does not declare 405 with ``Allow`` (``OPTIONS``: 204).
+
+    RFC 9110: a 405 lists the methods the resource supports; so does an answer to OPTIONS.
+    """
+    for path, methods in declared.items():
+        allow = ", ".join(sorted({*methods, "OPTIONS"}))
+        others = [m for m in FORWARDED_METHODS if m not in methods]
+
+        def refuse(allow: str = allow) -> Response[str]:
+            method = app.current_event.http_method.upper()
+            if method == "OPTIONS":
+                return Response(
+                    status_code=HTTPStatus.NO_CONTENT, body="", headers={"Allow": allow}
+                )
+            raise ApiError(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                f"{method} is not a method of {app.current_event.path}; it takes {allow}",
+                {"allow": allow.split(", ")},
+                headers={"Allow": allow},
+            )
+
+        app.route(path, method=others, include_in_schema=False)(refuse)

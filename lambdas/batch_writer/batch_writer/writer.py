@@ -1,21 +1,22 @@
 """Write the valid contents of a whole SQS batch, one ``put_batch`` per content type.
 
 Messages of one content type are written together (BatchWriteItem, 25 items a request), not
-one put per message. What cannot be written is traced back to the messages that carried it:
+one put per message. What cannot be written is traced back to the messages that carried it
+(:func:`records_service.sqs_batch.write_isolating`):
 
-- ``UnprocessedItemsError`` with no code or a throttling code (DynamoDB kept leaving work
-  undone, or kept throttling): its ``items`` are exactly the contents not written; their
-  messages fail for a retry and the rest of the group is written.
-- ``UnprocessedItemsError`` with any other code (DynamoDB refused a request: a
-  ``ValidationException``, or a fault such as a missing table), or any other error (the library
-  refused a content before sending anything: key too long, item over 400 KB, a value DynamoDB
-  cannot store): the group is written again message by message, each message's contents with
-  their own ``put_batch``, so a bad content fails only the message holding it. Rewriting what
-  the first attempt wrote is harmless: a put of the same content is idempotent.
+- ``UnprocessedItemsError``: its ``items`` are exactly the contents not confirmed written; the
+  messages holding none of them are done.
+- Load (DynamoDB kept leaving work undone, or kept throttling): the messages holding a content
+  not written fail for a retry.
+- A refusal or a fault (DynamoDB refused a request, the library refused a content before
+  sending anything: key too long, item over 400 KB, a value DynamoDB cannot store; a missing
+  table): the messages in doubt are written again one by one, so a bad content fails only the
+  message holding it. Rewriting what an attempt wrote is harmless: a put of the same content is
+  idempotent.
 
-A message whose contents the library or DynamoDB refuses (``ValidationException``) is
-*invalid*: it fails like any other and goes to the DLQ after its receives, with the reason
-logged. Any other failure fails the message for a retry.
+A message whose contents the library or DynamoDB refuses is *invalid*: it fails like any other
+and goes to the DLQ after its receives, with the reason logged. Any other failure fails the
+message for a retry; a fault is logged as an error.
 
 Contents with the same key in one batch collapse to the last one (BatchWriteItem refuses a key
 twice in a request, and sequential puts would leave the last anyway). If that last one's message
@@ -29,8 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic_dynamo import PydanticDynamoError, UnprocessedItemsError
-from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
+from pydantic_dynamo import UnprocessedItemsError
+from pydantic_dynamo.aws_errors import ErrorKind
+from records_service.sqs_batch import write_isolating
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -40,9 +42,6 @@ if TYPE_CHECKING:
     from records_service.sqs_batch import Message, SqsBatch
 
 __all__ = ["WriteTally", "write_batch"]
-
-# The AWS error code of a request DynamoDB refuses as malformed (a value it cannot store...).
-_REFUSED = "ValidationException"
 
 
 @dataclass
@@ -58,88 +57,69 @@ def write_batch(batch: SqsBatch, repositories: Repositories, logger: Logger) -> 
     """Write every valid message of ``batch``; record failures on it; count the outcome."""
     tally = WriteTally(invalid=batch.invalid)
     for content_type, messages in batch.by_content_type().values():
-        _write_group(repositories.for_type(content_type), messages, batch, tally, logger)
+        group = _GroupWrite(repositories.for_type(content_type), batch, tally, logger)
+        write_isolating(messages, group.write, group.narrow, group.settle)
     return tally
 
 
-def _only_load(error: UnprocessedItemsError) -> bool:
-    """Whether the library gave up on load alone (its ``items`` are then exactly the rest)."""
-    return error.code is None or error.code in RETRYABLE_ERROR_CODES
+def _contents(messages: Sequence[Message]) -> list[Any]:
+    return [content for message in messages for content in message.submission.contents]
 
 
-def _write_group(
-    repo: SyncDynamoRepository[Any],
-    messages: Sequence[Message],
-    batch: SqsBatch,
-    tally: WriteTally,
-    logger: Logger,
-) -> None:
-    if len(messages) == 1:
-        _write_message(repo, messages[0], batch, tally, logger)
-        return
-    contents = [content for message in messages for content in message.submission.contents]
-    owner = {
-        id(content): message for message in messages for content in message.submission.contents
-    }
-    try:
-        repo.put_batch(contents)
-    except UnprocessedItemsError as error:
-        if not _only_load(error):
-            _write_each(repo, messages, batch, tally, logger)
-            return
-        failed = {owner[id(item)].message_id for item in error.items if id(item) in owner}
-        for message_id in failed:
-            batch.fail(message_id, f"not written after {error.attempts} attempt(s): {error}")
-        tally.written += len(contents) - len(error.items)
-        tally.not_written += len(error.items)
-    except Exception:
-        _write_each(repo, messages, batch, tally, logger)
-    else:
-        tally.written += len(contents)
+@dataclass
+class _GroupWrite:
+    """The batch writer's side of ``write_isolating``: one content type's messages."""
 
+    repo: SyncDynamoRepository[Any]
+    batch: SqsBatch
+    tally: WriteTally
+    logger: Logger
 
-def _write_each(
-    repo: SyncDynamoRepository[Any],
-    messages: Sequence[Message],
-    batch: SqsBatch,
-    tally: WriteTally,
-    logger: Logger,
-) -> None:
-    """Isolate the culprit: each message's contents with their own ``put_batch``."""
-    for message in messages:
-        _write_message(repo, message, batch, tally, logger)
+    def write(self, messages: Sequence[Message]) -> None:
+        contents = _contents(messages)
+        self.repo.put_batch(contents)
+        self.tally.written += len(contents)
 
+    def narrow(self, messages: Sequence[Message], error: Exception) -> Sequence[Message]:
+        """The messages holding a content not confirmed written; the others are done."""
+        if not isinstance(error, UnprocessedItemsError):
+            return messages
+        not_done = {id(item) for item in error.items}
+        in_doubt = [m for m in messages if any(id(c) in not_done for c in m.submission.contents)]
+        if not in_doubt:  # items that are not these contents: nothing is known for sure
+            return messages
+        doubtful = {m.message_id for m in in_doubt}
+        self.tally.written += sum(
+            len(m.submission.contents) for m in messages if m.message_id not in doubtful
+        )
+        return in_doubt
 
-def _write_message(
-    repo: SyncDynamoRepository[Any],
-    message: Message,
-    batch: SqsBatch,
-    tally: WriteTally,
-    logger: Logger,
-) -> None:
-    contents = message.submission.contents
-    try:
-        repo.put_batch(contents)
-    except UnprocessedItemsError as error:
-        if error.code == _REFUSED:
-            tally.invalid += 1
-            batch.fail(message.message_id, f"invalid: DynamoDB refused it: {error}")
-            return
-        reason = f"not written after {error.attempts} attempt(s): {error}"
-        if not _only_load(error):  # a fault (a missing table, a denied action): say so loudly
-            logger.error(
-                "write failed",
-                extra={"message_id": message.message_id, "code": error.code, "reason": reason},
+    def settle(self, messages: Sequence[Message], error: Exception, kind: ErrorKind) -> None:
+        """Fail ``messages``: invalid when refused, for a retry otherwise."""
+        contents = _contents(messages)
+        if isinstance(error, UnprocessedItemsError):
+            not_done = {id(item) for item in error.items}
+            missed = sum(1 for content in contents if id(content) in not_done) or len(contents)
+        else:
+            missed = len(contents)
+        if kind is ErrorKind.REFUSED:
+            by_aws = getattr(error, "code", None) is not None
+            reason = f"invalid: {'DynamoDB refused it: ' if by_aws else ''}{error}"
+            self.tally.invalid += len(messages)
+        else:
+            attempts = getattr(error, "attempts", None)
+            reason = (
+                f"not written after {attempts} attempt(s): {error}"
+                if attempts is not None
+                else f"write failed: {type(error).__name__}: {error}"
             )
-        batch.fail(message.message_id, reason)
-        tally.written += len(contents) - len(error.items)
-        tally.not_written += len(error.items)
-    except PydanticDynamoError as error:
-        tally.invalid += 1
-        batch.fail(message.message_id, f"invalid: {error}")
-    except Exception as error:
-        logger.exception("write failed", extra={"message_id": message.message_id})
-        batch.fail(message.message_id, f"write failed: {error}")
-        tally.not_written += len(contents)
-    else:
-        tally.written += len(contents)
+            self.tally.written += len(contents) - missed
+            self.tally.not_written += missed
+        for message in messages:
+            if kind is ErrorKind.FAULT:  # a missing table, a denied action: say so loudly
+                self.logger.error(
+                    "write failed",
+                    extra={"message_id": message.message_id, "reason": reason},
+                    exc_info=error,
+                )
+            self.batch.fail(message.message_id, reason)

@@ -30,16 +30,12 @@ every message holding another content fails and its redelivery sorts it out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic_dynamo import (
-    PartitionedContent,
-    PydanticDynamoError,
-    SyncWriteOnceRepository,
-    UnprocessedItemsError,
-)
-from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
+from pydantic_dynamo import PartitionedContent, SyncWriteOnceRepository, UnprocessedItemsError
+from pydantic_dynamo.aws_errors import ErrorKind
+from records_service.sqs_batch import write_isolating
 from write_once_deduper.announcer import Announcement, Publisher, build_announcements
 
 if TYPE_CHECKING:
@@ -53,9 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["DedupeTally", "Deduper"]
 
 Key = tuple[str, tuple[str, ...], tuple[str, ...]]
-
-# The AWS error code of a request DynamoDB refuses as malformed (a value it cannot store...).
-_REFUSED = "ValidationException"
 
 
 def _key(ct: ContentType[Any], content: PartitionedContent[Any]) -> Key:
@@ -131,77 +124,9 @@ class Deduper:
         tally: DedupeTally,
     ) -> tuple[list[PartitionedContent[Any]], list[PartitionedContent[Any]]]:
         """Write-once one content type's messages: (written, marked duplicates)."""
-        contents = [c for m in messages for c in m.submission.contents]
-        try:
-            written = self._writer(ct).write(contents)
-        except UnprocessedItemsError as error:
-            return self._partly_written(ct, messages, error, batch, tally)
-        except Exception as error:
-            # Refused before anything was sent (a content the library cannot store), or a
-            # failure that is not DynamoDB's: isolate the culprit message by message.
-            if len(messages) > 1:
-                return self._write_each(ct, messages, batch, tally)
-            invalid = isinstance(error, PydanticDynamoError)
-            tally.invalid += int(invalid)
-            self._refuse(messages[0], str(error), invalid, batch)
-            return [], []
-        # Only a call that succeeded tells duplicates apart: every content it did not write is
-        # stored already, unchanged.
-        written_keys = {_key(ct, c) for c in written}
-        duplicates = [c for c in contents if _key(ct, c) not in written_keys]
-        tally.written += len(written)
-        tally.duplicates += len(duplicates)
-        return written, self._marked(ct, messages, duplicates, batch)
-
-    def _partly_written(
-        self,
-        ct: ContentType[Any],
-        messages: Sequence[Message],
-        error: UnprocessedItemsError,
-        batch: SqsBatch,
-        tally: DedupeTally,
-    ) -> tuple[list[PartitionedContent[Any]], list[PartitionedContent[Any]]]:
-        """Write-once gave up: only ``error.written`` were written, and must be announced.
-
-        Nothing else is known for sure: ``error.items`` were not written, and whether the
-        others are unchanged duplicates depends on where it gave up (reading what is stored,
-        or writing). Duplicates are never inferred here: every message holding a content not
-        in ``error.written`` fails, and its redelivery sorts it out (write-once is idempotent,
-        and a content written now is then a duplicate, not announced twice).
-        """
-        written = list(error.written)
-        written_keys = {_key(ct, c) for c in written}
-        unsure = [
-            m
-            for m in messages
-            if any(_key(ct, c) not in written_keys for c in m.submission.contents)
-        ]
-        tally.written += len(written)
-        if error.code is not None and error.code not in RETRYABLE_ERROR_CODES and len(unsure) > 1:
-            # DynamoDB refused a request (a content it cannot store, or a fault): find the
-            # message holding the culprit, one message at a time.
-            more_written, marked = self._write_each(ct, unsure, batch, tally)
-            return [*written, *more_written], marked
-        refused = error.code == _REFUSED
-        tally.invalid += len(unsure) if refused else 0
-        for message in unsure:
-            self._refuse(message, f"not written: {error}", refused, batch)
-        return written, []
-
-    def _write_each(
-        self,
-        ct: ContentType[Any],
-        messages: Sequence[Message],
-        batch: SqsBatch,
-        tally: DedupeTally,
-    ) -> tuple[list[PartitionedContent[Any]], list[PartitionedContent[Any]]]:
-        written: list[PartitionedContent[Any]] = []
-        marked: list[PartitionedContent[Any]] = []
-        for message in messages:
-            one_written, one_marked = self._write_group(ct, [message], batch, tally)
-            written.extend(one_written)
-            marked.extend(one_marked)
-        return written, marked
+        group = _GroupWrite(self, ct, batch, tally)
+        write_isolating(messages, group.write, group.narrow, group.settle)
+        return group.written, group.marked
 
     def _refuse(self, message: Message, reason: str, invalid: bool, batch: SqsBatch) -> None:
         if invalid:
@@ -267,3 +192,57 @@ class Deduper:
             for content in announcement.contents:
                 for message_id in owners.get(_key(ct, content), []):
                     batch.fail(message_id, reason)
+
+
+@dataclass
+class _GroupWrite:
+    """The deduper's side of ``write_isolating``: one content type's messages."""
+
+    deduper: Deduper
+    ct: ContentType[Any]
+    batch: SqsBatch
+    tally: DedupeTally
+    written: list[PartitionedContent[Any]] = field(default_factory=list)
+    marked: list[PartitionedContent[Any]] = field(default_factory=list)
+
+    def write(self, messages: Sequence[Message]) -> None:
+        contents = [c for m in messages for c in m.submission.contents]
+        written = self.deduper._writer(self.ct).write(contents)
+        # Only a call that succeeded tells duplicates apart: every content it did not write is
+        # stored already, unchanged.
+        written_keys = {_key(self.ct, c) for c in written}
+        duplicates = [c for c in contents if _key(self.ct, c) not in written_keys]
+        self.tally.written += len(written)
+        self.tally.duplicates += len(duplicates)
+        self.written.extend(written)
+        self.marked.extend(self.deduper._marked(self.ct, messages, duplicates, self.batch))
+
+    def narrow(self, messages: Sequence[Message], error: Exception) -> Sequence[Message]:
+        """Keep what write-once says it wrote; the messages holding anything else are in doubt.
+
+        When write-once gives up, only ``error.written`` were written, and must be announced.
+        Nothing else is known for sure: ``error.items`` were not written, and whether the
+        others are unchanged duplicates depends on where it gave up (reading what is stored,
+        or writing). Duplicates are never inferred here: every message holding a content not
+        in ``error.written`` is in doubt, and fails unless written alone (write-once is
+        idempotent: a content written now is then a duplicate, not announced twice).
+        """
+        if not isinstance(error, UnprocessedItemsError):
+            return messages  # refused before anything was sent, or not DynamoDB's failure
+        written = list(error.written)
+        self.tally.written += len(written)
+        self.written.extend(written)
+        written_keys = {_key(self.ct, c) for c in written}
+        return [
+            m
+            for m in messages
+            if any(_key(self.ct, c) not in written_keys for c in m.submission.contents)
+        ]
+
+    def settle(self, messages: Sequence[Message], error: Exception, kind: ErrorKind) -> None:
+        """Fail ``messages``: invalid when refused, for a retry otherwise."""
+        invalid = kind is ErrorKind.REFUSED
+        self.tally.invalid += len(messages) if invalid else 0
+        reason = f"not written: {error}" if isinstance(error, UnprocessedItemsError) else str(error)
+        for message in messages:
+            self.deduper._refuse(message, reason, invalid, self.batch)

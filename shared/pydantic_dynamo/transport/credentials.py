@@ -3,7 +3,7 @@
 Explicit keys win. Otherwise the environment comes first, as in botocore's chain: static keys
 (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` or
 ``AWS_SECURITY_TOKEN``, what Lambda sets) are read as botocore's ``EnvProvider`` reads them,
-without importing ``botocore.credentials`` (about 50 ms of a cold start); keys with an
+without importing ``botocore.credentials`` (slow to import: docs/lean-transport.md); keys with an
 ``AWS_CREDENTIAL_EXPIRATION`` go to botocore's own ``EnvProvider``, which refreshes them. Only
 without them is a botocore session built to walk the whole chain (profiles, SSO, process,
 container and instance roles). Refreshable credentials stay refreshable:

@@ -16,6 +16,10 @@ names against the bundle botocore would use (``AWS_CA_BUNDLE`` when set, else ce
 botocore's own). A connection goes back to the pool only after a complete, well-formed answer
 that did not ask to close. Nothing is retried here: retrying is the transport's decision
 (:mod:`pydantic_dynamo.transport.retries`).
+
+Through a proxy (:mod:`pydantic_dynamo.transport.proxies`), each connection starts as a
+``CONNECT`` tunnel to the endpoint, TLS then running inside it to the endpoint itself (the
+certificate and host name checked against the endpoint's host, never the proxy's).
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from pydantic_dynamo.transport.proxies import Proxy
 
 __all__ = ["ConnectionFailedError", "HttpAnswer", "HttpPool"]
 
@@ -50,8 +58,9 @@ class HttpAnswer:
 class ConnectionFailedError(Exception):
     """No answer: the connection could not be made, was dropped, or timed out.
 
-    ``kind`` is ``"connect"`` (nothing was sent), ``"closed"`` or ``"read-timeout"`` (the
-    request may have reached DynamoDB).
+    ``kind`` is ``"connect"`` (nothing was sent), ``"proxy"`` (the proxy could not be reached
+    or refused the tunnel: nothing was sent either), ``"closed"`` or ``"read-timeout"`` (the
+    request may have reached the service).
     """
 
     def __init__(self, kind: str, detail: str) -> None:
@@ -73,8 +82,10 @@ class HttpPool:
         max_connections: int = 10,
         connect_timeout: float = 60.0,
         read_timeout: float = 60.0,
+        proxy: Proxy | None = None,
     ) -> None:
         parts = urlsplit(endpoint_url)
+        self.proxy = proxy
         self.https = parts.scheme == "https"
         self.host = parts.hostname or ""
         self.port = parts.port or (443 if self.https else 80)
@@ -156,19 +167,54 @@ class HttpPool:
         sock.close()
 
     def _connect(self) -> socket.socket:
+        proxy = self.proxy
+        address = (self.host, self.port) if proxy is None else (proxy.host, proxy.port)
         try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            sock = socket.create_connection(address, timeout=self.connect_timeout)
         except OSError as error:
-            raise ConnectionFailedError("connect", type(error).__name__) from error
+            kind = "connect" if proxy is None else "proxy"
+            raise ConnectionFailedError(kind, type(error).__name__) from error
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if proxy is not None:
+                self._open_tunnel(sock, proxy)
             if self.context is not None:
                 sock = self.context.wrap_socket(sock, server_hostname=self.host)
+        except ConnectionFailedError:
+            sock.close()
+            raise
         except OSError as error:  # ssl.SSLError included: nothing was sent yet
             sock.close()
             raise ConnectionFailedError("connect", type(error).__name__) from error
         sock.settimeout(self.read_timeout)
         return sock
+
+    def _open_tunnel(self, sock: socket.socket, proxy: Proxy) -> None:
+        """Ask the proxy for a tunnel to the endpoint (``CONNECT``); raise unless it opened."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        target = f"{host}:{self.port}"
+        head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+        if proxy.authorization is not None:
+            head += f"Proxy-Authorization: {proxy.authorization}\r\n"
+        reader = _Reader(sock, time.monotonic() + self.connect_timeout)
+        try:
+            sock.sendall((head + "\r\n").encode("latin-1"))
+            data = b""
+            while (end := data.find(b"\r\n\r\n")) < 0:
+                if len(data) > _MAX_HEAD_BYTES:
+                    raise _MalformedAnswerError("proxy answer's head too long")
+                chunk = reader.recv(_RECV_BYTES)
+                if not chunk:
+                    raise ConnectionResetError("the proxy closed the connection")
+                data += chunk
+        except (OSError, _MalformedAnswerError) as error:
+            raise ConnectionFailedError("proxy", type(error).__name__) from error
+        status_line = data[: data.find(b"\r\n")].decode("latin-1")
+        version, _, rest = status_line.partition(" ")
+        code = rest[:3]
+        # Bytes past the head: the endpoint cannot have spoken before the client did.
+        if not (version.startswith("HTTP/1.") and code.startswith("2")) or data[end + 4 :]:
+            raise ConnectionFailedError("proxy", f"the proxy refused the tunnel: {status_line}")
 
 
 def _pending(sock: socket.socket) -> bool:

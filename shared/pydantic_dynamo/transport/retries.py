@@ -21,28 +21,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from pydantic_dynamo.aws_errors import THROTTLING_CODES
 from pydantic_dynamo.retry import RetryPolicy
 
 __all__ = ["CLOCK_SKEW_CODES", "RetryQuota", "TransportRetries"]
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
 TRANSIENT_CODES = frozenset(
     {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
 )

@@ -1,13 +1,13 @@
-"""SigV4 for DynamoDB's JSON requests: botocore's algorithm, specialised and with a cached key.
+"""SigV4 for JSON-protocol requests (DynamoDB's, EventBridge's): botocore's, specialised, cached.
 
 Every request this transport sends has the same shape (``POST /``, no query string, a handful of
 headers, a JSON body), so the canonical request is built directly instead of through botocore's
 general :class:`botocore.auth.SigV4Auth`, and the signing key (four HMACs of the date, region,
 service and secret) is derived once per day and secret rather than per request. The steps and
 their output are botocore's: tests sign the same requests with ``SigV4Auth`` (fixed cases and
-generated ones: tokens, hosts, bodies, times, header spellings) and compare every header. Measured
-here, a signature costs about 6 microseconds of CPU against 36 for botocore's ``add_auth``
-(``python -m benchmarks.transport_bench``).
+generated ones: tokens, hosts, bodies, times, header spellings) and compare every header. What
+a signature costs against botocore's ``add_auth`` is measured by
+``python -m benchmarks.transport_bench`` (the figures are in docs/lean-transport.md).
 
 Nothing is logged (botocore's ``add_auth`` writes the canonical request and the signature to its
 debug log; this transport never writes a signature anywhere), and the signing time is
@@ -61,12 +61,14 @@ class SigningKeys(Protocol):
 
 
 class Signer:
-    """Signs DynamoDB requests for one region; ``skew`` (seconds) corrects a wrong local clock."""
+    """Signs requests for one region and service (its signing name: ``"dynamodb"``,
+    ``"events"``); ``skew`` (seconds) corrects a wrong local clock."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, service: str = SERVICE) -> None:
         self.region = region
+        self.service = service
         self.skew = 0.0
-        self._scope_tail = f"/{region}/{SERVICE}/aws4_request"
+        self._scope_tail = f"/{region}/{service}/aws4_request"
         # (secret key, date stamp, signing key): the last one only, a key lasts a whole day.
         # One tuple, read and replaced whole, so that threads never mix two days' parts.
         self._key: tuple[str, str, bytes] = ("", "", b"")
@@ -140,7 +142,7 @@ class Signer:
         cached_secret, cached_day, key = self._key
         if cached_secret != secret or cached_day != day:
             key = hmac.digest(("AWS4" + secret).encode(), day.encode(), "sha256")
-            for part in (self.region, SERVICE, "aws4_request"):
+            for part in (self.region, self.service, "aws4_request"):
                 key = hmac.digest(key, part.encode(), "sha256")
             self._key = (secret, day, key)
         return key

@@ -5,9 +5,9 @@ and the wire is binary data: ``bytes`` in Python, base64 strings on the wire (in
 ``BS`` AttributeValues). Everything else passes through JSON untouched, so a request is one
 encode and a response one parse (plus a base64 pass only when the body holds a binary value).
 
-Both are orjson's: measured on the benchmark's items, it writes a 25-item BatchWriteItem body in
-14 microseconds of CPU against 222 for the standard library's ``json``, and parses a 100-item
-answer in 455 against 661 (``python -m benchmarks.transport_bench``). What orjson refuses and
+Both are orjson's, which writes a BatchWriteItem body and parses a BatchGetItem answer for less
+CPU than the standard library's ``json`` (``python -m benchmarks.transport_bench`` measures
+both; the figures are in docs/lean-transport.md). What orjson refuses and
 the standard library's ``json`` takes (a lone surrogate, an integer beyond 64 bits; on reading,
 ``NaN``) goes through ``json`` instead, so the outcome of such a body is the one it always was.
 Three differences remain, none reachable from DynamoDB's shapes: orjson writes non-ASCII text as

@@ -3,7 +3,9 @@
 The handlers validate every message first, write the valid contents of the whole batch at
 once, and record each message that failed with its reason. Powertools' batch processor then
 asks :meth:`SqsBatch.check` about each record and reports exactly the failed ones
-(``batchItemFailures``), so only those return to the queue.
+(``batchItemFailures``), so only those return to the queue. When writing a group of messages
+fails, :func:`write_isolating` (the one "isolate the failing message" helper of both queue
+functions) finds the messages holding the culprit.
 
 >>> batch = SqsBatch.parse([{"messageId": "m1", "body": "not json"}], "RecordsSubmitted")
 >>> batch.failures
@@ -12,10 +14,11 @@ asks :meth:`SqsBatch.check` about each record and reports exactly the failed one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic_dynamo.aws_errors import ErrorKind, classify
 from records_service.ingestion import InvalidMessageError, Submission, parse_submission
 
 if TYPE_CHECKING:
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
     from records_service.content_types import ContentType
 
-__all__ = ["Message", "MessageFailedError", "SqsBatch"]
+__all__ = ["Message", "MessageFailedError", "SqsBatch", "write_isolating"]
 
 
 class MessageFailedError(Exception):
@@ -94,3 +97,44 @@ class SqsBatch:
                 "message failed; it returns to the queue (then to the DLQ)",
                 extra={"message_id": message_id, "reason": reason},
             )
+
+
+def write_isolating(
+    messages: Sequence[Message],
+    write: Callable[[Sequence[Message]], None],
+    narrow: Callable[[Sequence[Message], Exception], Sequence[Message]],
+    settle: Callable[[Sequence[Message], Exception, ErrorKind], None],
+) -> None:
+    """Write ``messages`` together; when that fails, fail only the messages holding the culprit.
+
+    ``write(group)`` writes the contents of ``group`` and records what it wrote; it raises when
+    not all of them were written. Then ``narrow(group, error)`` records what the error says was
+    done anyway and returns the messages still in doubt. The error's kind
+    (:func:`pydantic_dynamo.classify`) decides what comes next: load (``THROTTLED``) or a single
+    message in doubt is settled at once (``settle(in_doubt, error, kind)`` records their
+    failure: a redelivery will do); a refusal or a fault with several messages in doubt is
+    written again one message at a time, so that a content DynamoDB or the library refuses
+    fails only the message holding it.
+
+    >>> done, failed = [], []
+    >>> def write(group):
+    ...     if any(m.message_id == "bad" for m in group):
+    ...         raise ValueError("refused")
+    ...     done.extend(m.message_id for m in group)
+    >>> msgs = [Message(i, None) for i in ("m1", "bad", "m2")]  # type: ignore[arg-type]
+    >>> write_isolating(msgs, write, lambda group, error: group,
+    ...                 lambda group, error, kind: failed.extend(m.message_id for m in group))
+    >>> done, failed
+    (['m1', 'm2'], ['bad'])
+    """
+    try:
+        write(messages)
+    except Exception as error:
+        in_doubt = narrow(messages, error)
+        kind = classify(error)
+        if kind is ErrorKind.THROTTLED or len(in_doubt) <= 1:
+            if in_doubt:
+                settle(in_doubt, error, kind)
+            return
+        for message in in_doubt:
+            write_isolating([message], write, narrow, settle)

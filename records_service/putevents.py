@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
-from pydantic_dynamo.client import error_code
+from pydantic_dynamo.aws_errors import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

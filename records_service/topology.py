@@ -19,6 +19,7 @@ class QueueRoute:
     name: str  # logical name: construct ids in CDK, queue names in the local stack
     detail_type: str
     handler: str
+    factory: str  # builds the handler from settings (``records_service.settings.Settings``)
     code_dir: str
     batch_size: int
     max_batching_window_seconds: int
@@ -39,6 +40,7 @@ BATCH_WRITER: Final = QueueRoute(
     name="batch-writer",
     detail_type=names.DETAIL_TYPE_SUBMITTED,
     handler=names.BATCH_WRITER_HANDLER,
+    factory=names.BATCH_WRITER_FACTORY,
     code_dir=names.BATCH_WRITER_CODE_DIR,
     batch_size=25,
     max_batching_window_seconds=1,
@@ -50,6 +52,7 @@ WRITE_ONCE: Final = QueueRoute(
     name="write-once",
     detail_type=names.DETAIL_TYPE_OFFERED,
     handler=names.WRITE_ONCE_HANDLER,
+    factory=names.WRITE_ONCE_FACTORY,
     code_dir=names.WRITE_ONCE_CODE_DIR,
     batch_size=25,
     max_batching_window_seconds=1,

@@ -4,9 +4,12 @@ The service name and metrics namespace come from the standard Powertools variabl
 (the CDK app sets them) and fall back to ``records_service.names``, so a handler imported by the
 local stack or a test still emits well-formed logs and metrics.
 
-Tracing is the costly one: the X-Ray SDK takes about 230 ms of CPU to import and set up, most of
-a handler's cold start. It is loaded only where it can record anything, in Lambda with tracing
-not disabled; elsewhere (tests, the local stack) ``traced`` leaves the handler as it is.
+Tracing is the costly one: importing and setting up the X-Ray SDK is most of a handler's cold
+start (docs/deploy.md, "Memory and timeouts"). It is loaded only where it can record anything,
+in Lambda with tracing not disabled; elsewhere (tests, the local stack) ``traced`` leaves the
+handler as it is and imports nothing of it. Where it is on, every AWS call is a subsegment: the
+lean clients' calls through :class:`pydantic_dynamo.transport.tracing.XRayObserver`, any boto3
+client's through the SDK's botocore patch, recorded alike.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
@@ -61,12 +65,24 @@ def tracing_enabled(environ: dict[str, str] | None = None) -> bool:
 def traced(handler: HandlerT) -> HandlerT:
     """Capture ``handler`` with the Powertools Tracer when tracing is enabled.
 
-    Only botocore is patched (the handlers' only I/O), and responses are not recorded (they may
-    be large or private).
+    The handlers' only I/O is AWS calls: the lean clients' are recorded by an observer on the
+    Tracer's recorder, and botocore is patched for any boto3 client (the X-Ray SDK imports
+    botocore anyway, so the patch costs no import). Responses are not recorded (they may be
+    large or private).
     """
     if not tracing_enabled():
         return handler
     from aws_lambda_powertools import Tracer
 
     tracer = Tracer(service=_service(), patch_modules=["botocore"])
+    _trace_lean_clients(tracer.provider)
     return cast(HandlerT, tracer.capture_lambda_handler(handler, capture_response=False))
+
+
+@cache
+def _trace_lean_clients(recorder: Any) -> None:
+    # Once per recorder however many handlers are traced: observers are process-wide.
+    from pydantic_dynamo.transport.observers import add_observer
+    from pydantic_dynamo.transport.tracing import XRayObserver
+
+    add_observer(XRayObserver(recorder))

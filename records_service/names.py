@@ -26,14 +26,18 @@ DETAIL_TYPE_WRITTEN: Final = "RecordsWritten"
 SERVICE_NAME: Final = "records"
 METRICS_NAMESPACE: Final = "PydanticDynamo"
 
-# Where each function's code lives (the CDK asset folder) and its handler, importable by the
-# local stack with the asset folder on sys.path. Each folder holds one uniquely named package.
+# Where each function's code lives (the CDK asset folder), its handler, and the factory that
+# builds the handler from settings (the local stack calls it with the asset folder on sys.path).
+# Each folder holds one uniquely named package.
 API_CODE_DIR: Final = "lambdas/api"
 API_HANDLER: Final = "records_api.handler.handler"
+API_FACTORY: Final = "records_api.app.build_handler"
 BATCH_WRITER_CODE_DIR: Final = "lambdas/batch_writer"
 BATCH_WRITER_HANDLER: Final = "batch_writer.handler.handler"
+BATCH_WRITER_FACTORY: Final = "batch_writer.app.build_handler"
 WRITE_ONCE_CODE_DIR: Final = "lambdas/write_once"
 WRITE_ONCE_HANDLER: Final = "write_once_deduper.handler.handler"
+WRITE_ONCE_FACTORY: Final = "write_once_deduper.app.build_handler"
 
 # CloudWatch metric names (EMF, in METRICS_NAMESPACE), emitted by the handlers; alarms may use them.
 METRIC_RECORDS_WRITTEN: Final = "RecordsWritten"
