@@ -2,6 +2,14 @@
 
 >>> from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
 
+Conditions are objects built from :func:`attr` and combined with ``&``, ``|`` and ``~``; they
+filter listings (``filters=``, as ``FilterCommand`` does) and guard the library's own writes:
+
+>>> from pydantic_dynamo import Condition, attr
+>>> recent_drama = (attr("genre") == "drama") & (attr("year") >= 2020) & ~attr("tags").contains("x")
+>>> isinstance(recent_drama, Condition), recent_drama
+(True, genre = 'drama' AND year >= 2020 AND NOT contains(tags, 'x'))
+
 The sync classes (``SyncDynamoRepository``, ``SyncWriteOnceRepository``) are what the Lambda
 handlers use; the async ones (``DynamoRepository``, ``WriteOnceRepository``, 0.4.2's names) need
 the ``async`` extra and load on first use.
@@ -16,6 +24,7 @@ from pydantic_dynamo.abstract import (
     SyncReadOnlyAbstractRepository,
 )
 from pydantic_dynamo.aws_errors import ErrorKind, classify
+from pydantic_dynamo.conditions import Condition, attr
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AbstractRepository",
     "BatchResponse",
+    "Condition",
     "DynamoDBPort",
     "DynamoRepository",
     "ErrorKind",
@@ -73,6 +83,7 @@ __all__ = [
     "UpdateCommand",
     "VersionConflictError",
     "WriteOnceRepository",
+    "attr",
     "classify",
 ]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import AbstractRepository
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
@@ -234,7 +235,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         content_prefix: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> AsyncIterator[BatchResponse[ObjT]]:
         """Items under a content prefix, one batch per DynamoDB page (see the sync one)."""
@@ -256,7 +257,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         content_end: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> AsyncIterator[BatchResponse[ObjT]]:
         """Items between two content id bounds, inclusive (equal bounds: by prefix)."""

@@ -17,12 +17,15 @@ through ``ExpressionAttributeValues``; names are checked against the model first
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic_dynamo.codec import AttributeValue, encode_field
+from pydantic_dynamo.codec import encode_field
+from pydantic_dynamo.conditions import Condition, all_of, attr, encoded, raw_attr, render
 from pydantic_dynamo.exceptions import InvalidAttributeError, ReservedAttributeError
 from pydantic_dynamo.models import FilterCommand, UpdateCommand
+from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import (
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
@@ -36,119 +39,55 @@ __all__ = [
     "UpdateExpression",
     "build_filter",
     "build_update",
+    "filter_condition",
+    "version_check",
     "version_condition",
+    "version_is",
 ]
 
-_MAX_IN_VALUES = 100
+_version = raw_attr(INTERNAL_OBJECT_VERSION)
+_VERSION_IS = Prepared(_version == param("version", "N"))
+_VERSION_IS_1 = Prepared((_version == encoded("N", "1")) | _version.not_exists())
 
 
-@dataclass
-class Placeholders:
-    """Allocates ``#nK`` name and ``:vK`` value placeholders, reusing a name's placeholder."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, AttributeValue] = field(default_factory=dict)
-    _by_name: dict[str, str] = field(default_factory=dict, repr=False)
-
-    def name(self, attribute: str) -> str:
-        """The placeholder of one attribute name (no dots are interpreted)."""
-        placeholder = self._by_name.get(attribute)
-        if placeholder is None:
-            placeholder = f"#n{len(self._by_name)}"
-            self._by_name[attribute] = placeholder
-            self.names[placeholder] = attribute
-        return placeholder
-
-    def path(self, dotted: str) -> str:
-        """The placeholder path of a dotted attribute path (``a.b`` -> ``#n0.#n1``)."""
-        return self.path_of(tuple(dotted.split(".")))
-
-    def path_of(self, parts: tuple[str, ...]) -> str:
-        """The placeholder path of a path given as its parts."""
-        return ".".join(self.name(part) for part in parts)
-
-    def value(self, value: AttributeValue) -> str:
-        """A new placeholder for an encoded value."""
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = value
-        return placeholder
-
-    def add_to(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Put the allocated names and values into a request, when there are any."""
-        if self.names:
-            request["ExpressionAttributeNames"] = self.names
-        if self.values:
-            request["ExpressionAttributeValues"] = self.values
-        return request
-
-
-def _typed_value(schema: ModelSchema, path: str, value: Any) -> AttributeValue:
-    # Validate against the attribute's type when it has one (a datetime is stored as its ISO
-    # string: the filter must compare against the same string).
-    info = schema.field(path)
-    python = info.encode_python(value, path) if info is not None else value
-    return encode_field(path, python)
-
-
-def _comparisons(
-    schema: ModelSchema, placeholders: Placeholders, values: Mapping[str, Any], operator: str
-) -> Iterable[str]:
-    for path, value in values.items():
-        value_placeholder = placeholders.value(_typed_value(schema, path, value))
-        yield f"{placeholders.path(path)} {operator} {value_placeholder}"
+def filter_condition(filters: FilterCommand) -> Condition | None:
+    """The condition ANDing every part of ``filters`` (0.4.2's spelling), ``None`` if empty."""
+    terms: list[Condition] = [attr(path).exists() for path in sorted(filters.exists)]
+    terms.extend(attr(path).not_exists() for path in sorted(filters.not_exists))
+    terms.extend(attr(path) == value for path, value in filters.equals.items())
+    terms.extend(attr(path) != value for path, value in filters.not_equals.items())
+    terms.extend(attr(path) > value for path, value in filters.gt.items())
+    terms.extend(attr(path) >= value for path, value in filters.ge.items())
+    terms.extend(attr(path) < value for path, value in filters.lt.items())
+    terms.extend(attr(path) <= value for path, value in filters.le.items())
+    terms.extend(attr(path).begins_with(prefix) for path, prefix in filters.begins_with.items())
+    terms.extend(attr(path).contains(element) for path, element in filters.contains.items())
+    terms.extend(attr(path).between(low, high) for path, (low, high) in filters.between.items())
+    terms.extend(attr(path).is_in(*options) for path, options in filters.is_in.items())
+    return all_of(terms)
 
 
 def build_filter(
     schema: ModelSchema, filters: FilterCommand, placeholders: Placeholders
 ) -> str | None:
     """A FilterExpression ANDing every condition of ``filters``, or ``None`` when it is empty."""
-    parts: list[str] = []
-    # None is stored as NULL, which attribute_exists counts as present: "exists" means present
-    # and not NULL, "not exists" missing or NULL (what a model reads back as None).
-    null_type = placeholders.value({"S": "NULL"}) if filters.exists or filters.not_exists else ""
-    for path in sorted(filters.exists):
-        schema.field(path)
-        name = placeholders.path(path)
-        parts.append(f"(attribute_exists({name}) AND NOT attribute_type({name}, {null_type}))")
-    for path in sorted(filters.not_exists):
-        schema.field(path)
-        name = placeholders.path(path)
-        parts.append(f"(attribute_not_exists({name}) OR attribute_type({name}, {null_type}))")
-    parts.extend(_comparisons(schema, placeholders, filters.equals, "="))
-    parts.extend(_comparisons(schema, placeholders, filters.not_equals, "<>"))
-    parts.extend(_comparisons(schema, placeholders, filters.gt, ">"))
-    parts.extend(_comparisons(schema, placeholders, filters.ge, ">="))
-    parts.extend(_comparisons(schema, placeholders, filters.lt, "<"))
-    parts.extend(_comparisons(schema, placeholders, filters.le, "<="))
-    for path, prefix in filters.begins_with.items():
-        schema.field(path)
-        value = placeholders.value(encode_field(path, prefix))
-        parts.append(f"begins_with({placeholders.path(path)}, {value})")
-    for path, element in filters.contains.items():
-        schema.field(path)
-        value = placeholders.value(encode_field(path, element))
-        parts.append(f"contains({placeholders.path(path)}, {value})")
-    for path, (low, high) in filters.between.items():
-        low_value = placeholders.value(_typed_value(schema, path, low))
-        high_value = placeholders.value(_typed_value(schema, path, high))
-        parts.append(f"{placeholders.path(path)} BETWEEN {low_value} AND {high_value}")
-    for path, options in filters.is_in.items():
-        if not options or len(options) > _MAX_IN_VALUES:
-            raise InvalidAttributeError(
-                path, f"is_in takes 1 to {_MAX_IN_VALUES} values, got {len(options)}"
-            )
-        listed = ", ".join(placeholders.value(_typed_value(schema, path, o)) for o in options)
-        parts.append(f"{placeholders.path(path)} IN ({listed})")
-    return " AND ".join(parts) if parts else None
+    condition = filter_condition(filters)
+    return render(condition, schema, placeholders) if condition is not None else None
+
+
+def version_check(expected: int) -> Prepared:
+    """The prepared :func:`version_is` for ``expected`` (its parameter: ``version``)."""
+    return _VERSION_IS_1 if expected == 1 else _VERSION_IS
+
+
+def version_is(expected: int) -> Condition:
+    """The stored version equals ``expected`` (items 0.4.2 wrote without one count as 1)."""
+    return version_check(expected).bind(version=str(expected))
 
 
 def version_condition(placeholders: Placeholders, expected: int) -> str:
-    """The stored version equals ``expected`` (items 0.4.2 wrote without one count as 1)."""
-    name = placeholders.name(INTERNAL_OBJECT_VERSION)
-    value = placeholders.value({"N": str(expected)})
-    if expected == 1:
-        return f"({name} = {value} OR attribute_not_exists({name}))"
-    return f"{name} = {value}"
+    """:func:`version_is` rendered (it names no model field)."""
+    return render(version_is(expected), None, placeholders)
 
 
 @dataclass(frozen=True)
@@ -220,12 +159,15 @@ def build_update(
     reserved: frozenset[str],
     missing_version: int = 0,
     extra_sets: Sequence[str] = (),
+    check_version: bool = True,
 ) -> UpdateExpression:
-    """The UpdateExpression (and the version condition) for ``command``.
+    """The UpdateExpression and the ConditionExpression for ``command``.
 
     ``reserved`` holds the key attribute names and the internal attributes, which no command may
     target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``, counting a
     missing one as ``missing_version``; ``extra_sets`` are the caller's own ``SET`` clauses.
+    The condition is the command's version check, if any (``check_version=False``: the
+    caller checks ``command.current_version`` in its own condition).
     """
     seen: set[Parts] = set()
     sets = list(_set_clauses(schema, placeholders, command.set_commands, (), reserved, seen))
@@ -271,9 +213,7 @@ def build_update(
     update = "SET " + ", ".join(sets)
     if removes:
         update += " REMOVE " + ", ".join(removes)
-    condition = (
-        version_condition(placeholders, command.current_version)
-        if command.current_version is not None
-        else None
-    )
+    condition = None
+    if check_version and command.current_version is not None:
+        condition = version_condition(placeholders, command.current_version)
     return UpdateExpression(update=update, condition=condition)

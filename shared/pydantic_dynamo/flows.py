@@ -16,6 +16,7 @@ from typing import Any
 from pydantic_dynamo.aws_errors import error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
 from pydantic_dynamo.codec import MAX_ITEM_BYTES
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import (
     ItemNotFoundError,
     ItemTooLargeError,
@@ -169,7 +170,7 @@ def list_flow(
     between: tuple[Ids, Ids] | None = None,
     sort_ascending: bool = True,
     limit: int | None = None,
-    filters: FilterCommand | None = None,
+    filters: FilterCommand | Condition | None = None,
     cursor: str | None = None,
 ) -> Flow:
     """Query by prefix or range; emits a BatchResponse per DynamoDB page.

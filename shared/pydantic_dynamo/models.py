@@ -6,11 +6,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
 from pydantic_dynamo.gc_pause import paused_gc
+
+if TYPE_CHECKING:
+    from pydantic_dynamo.conditions import Condition
 
 __all__ = [
     "BatchResponse",
@@ -121,6 +124,16 @@ class FilterCommand(BaseModel):
     lt: dict[str, Any] = Field(default_factory=dict)
     le: dict[str, Any] = Field(default_factory=dict)
     is_in: dict[str, list[Any]] = Field(default_factory=dict)
+
+    def to_condition(self) -> Condition | None:
+        """The same filter as a :class:`~pydantic_dynamo.Condition` (``None`` when empty).
+
+        >>> FilterCommand(equals={"genre": "drama"}, gt={"year": 2020}).to_condition()
+        genre = 'drama' AND year > 2020
+        """
+        from pydantic_dynamo.expressions import filter_condition
+
+        return filter_condition(self)
 
 
 @dataclass(frozen=True)

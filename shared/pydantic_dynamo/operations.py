@@ -22,6 +22,7 @@ from pydantic_dynamo.codec import (
     item_size,
     item_size_bound,
 )
+from pydantic_dynamo.conditions import Condition, all_of, raw_attr, render
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -30,7 +31,7 @@ from pydantic_dynamo.exceptions import (
     RequestObjectStateError,
     VersionConflictError,
 )
-from pydantic_dynamo.expressions import Placeholders, build_filter, build_update, version_condition
+from pydantic_dynamo.expressions import Placeholders, build_update, filter_condition, version_check
 from pydantic_dynamo.keys import Ids, KeyCodec
 from pydantic_dynamo.models import (
     FilterCommand,
@@ -40,6 +41,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.paging import QueryPlan, decode_cursor, is_expired
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.schema import (
     CONTENT_HASH,
@@ -51,7 +53,7 @@ from pydantic_dynamo.schema import (
     WRITE_TOKEN,
     ModelSchema,
 )
-from pydantic_dynamo.write_tokens import not_mine, stamp
+from pydantic_dynamo.write_tokens import NOT_MINE, stamp
 
 __all__ = ["RepositoryCore", "utc_timestamp"]
 
@@ -61,6 +63,14 @@ RequestIds = tuple[Ids, Ids]
 
 _NOTHING = object()
 _object_setattr = object.__setattr__
+_ttl = raw_attr(INTERNAL_TTL)
+_EXPIRED = Prepared(_ttl <= param("now", "N"))
+
+
+def _all(terms: list[Condition]) -> Condition:
+    condition = all_of(terms)
+    assert condition is not None  # every write condition has a term
+    return condition
 
 
 def _construct_content(
@@ -137,6 +147,11 @@ class RepositoryCore(Generic[ObjT]):
         self.reserved = INTERNAL_ATTRIBUTES | {partition_key, sort_key}
         self.schema.check_reserved(self.reserved)
         self.keys = KeyCodec(partition_prefix, partition_name, content_type)
+        # Present, and not past its TTL: an expired item reads as absent, so it is absent here.
+        stored = raw_attr(partition_key)
+        self._live = Prepared(stored.exists() & (_ttl.not_exists() | (_ttl > param("now", "N"))))
+        self._gone = Prepared(stored.not_exists() | _EXPIRED.condition)
+        self._conditions: dict[tuple[str, bool | None, bool], Prepared] = {}
         self.table_name = table_name
         self.partition_key = partition_key
         self.sort_key = sort_key
@@ -244,7 +259,7 @@ class RepositoryCore(Generic[ObjT]):
         request: Item = {
             "TableName": self.table_name,
             "Item": item,
-            "ConditionExpression": not_mine(placeholders, token),
+            "ConditionExpression": NOT_MINE.render(placeholders, {"token": token}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         return placeholders.add_to(request)
@@ -264,19 +279,24 @@ class RepositoryCore(Generic[ObjT]):
             return GetResponse(content=None)
         return GetResponse(content=self.decode(raw))
 
-    def _exists_and_live(self, placeholders: Placeholders, now: int) -> str:
-        # Present, and not past its TTL: an expired item reads as absent, so it is absent here.
-        ttl = placeholders.name(INTERNAL_TTL)
-        moment = placeholders.value({"N": str(now)})
-        present = f"attribute_exists({placeholders.name(self.partition_key)})"
-        return f"{present} AND (attribute_not_exists({ttl}) OR {ttl} > {moment})"
+    def _write_condition(self, state: str, version: int | None, token: bool) -> Prepared:
+        """The condition of a write: the item's ``state`` (``"live"``, ``"gone"`` or ``""``
+        for either), the expected ``version`` if any, and :func:`not_mine` if ``token``.
 
-    def _absent_or_expired(self, placeholders: Placeholders, now: int) -> str:
-        ttl = placeholders.name(INTERNAL_TTL)
-        moment = placeholders.value({"N": str(now)})
-        return (
-            f"(attribute_not_exists({placeholders.name(self.partition_key)}) OR {ttl} <= {moment})"
-        )
+        Prepared once per shape (its parameters: ``now``, ``version``, ``token``).
+        """
+        key = (state, None if version is None else version == 1, token)
+        prepared = self._conditions.get(key)
+        if prepared is None:
+            terms = [self._live.condition] if state == "live" else []
+            if state == "gone":
+                terms.append(self._gone.condition)
+            if version is not None:
+                terms.append(version_check(version).condition)
+            if token:
+                terms.append(NOT_MINE.condition)
+            prepared = self._conditions[key] = Prepared(_all(terms))
+        return prepared
 
     def update_request(
         self,
@@ -295,7 +315,7 @@ class RepositoryCore(Generic[ObjT]):
         an item this update creates gets version 1.
         """
         placeholders = Placeholders()
-        store_token, not_yet_applied = stamp(placeholders, token)
+        store_token = stamp(placeholders, token)
         expression = build_update(
             self.schema,
             command,
@@ -304,21 +324,18 @@ class RepositoryCore(Generic[ObjT]):
             reserved=self.reserved,
             missing_version=0 if creating else 1,
             extra_sets=(store_token,),
+            check_version=False,
         )
-        now = int(time.time())
-        conditions = [
-            self._absent_or_expired(placeholders, now)
-            if creating
-            else self._exists_and_live(placeholders, now)
-        ]
-        if expression.condition is not None:
-            conditions.append(expression.condition)
-        conditions.append(not_yet_applied)
+        version = command.current_version
+        condition = self._write_condition("gone" if creating else "live", version, token=True)
+        values = {"now": str(int(time.time())), "token": token}
+        if version is not None:
+            values["version"] = str(version)
         request: Item = {
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
             "UpdateExpression": expression.update,
-            "ConditionExpression": " AND ".join(conditions),
+            "ConditionExpression": condition.render(placeholders, values),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -367,7 +384,7 @@ class RepositoryCore(Generic[ObjT]):
         item.pop(WRITE_TOKEN)
         item.pop(PRIOR_WRITE_TOKEN)
         placeholders = Placeholders()
-        store_token, not_yet_applied = stamp(placeholders, token)
+        store_token = stamp(placeholders, token)
         sets = [f"{placeholders.name(name)} = {placeholders.value(v)}" for name, v in item.items()]
         sets.append(store_token)
         version = placeholders.name(INTERNAL_OBJECT_VERSION)
@@ -377,17 +394,18 @@ class RepositoryCore(Generic[ObjT]):
         removes = [placeholders.name(CONTENT_HASH)]
         if INTERNAL_TTL not in item:
             removes.append(placeholders.name(INTERNAL_TTL))
-        condition = not_yet_applied
+        # Without an expected version, any stored item is replaced (0.4.2's put semantics).
+        state = "live" if expected_version is not None else ""
+        condition = self._write_condition(state, expected_version, token=True)
+        values = {"token": token}
         if expected_version is not None:
-            live = self._exists_and_live(placeholders, int(time.time()))
-            condition = (
-                f"{live} AND {version_condition(placeholders, expected_version)} AND {condition}"
-            )
+            values["now"] = str(int(time.time()))
+            values["version"] = str(expected_version)
         request: Item = {
             "TableName": self.table_name,
             "Key": key,
             "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-            "ConditionExpression": condition,
+            "ConditionExpression": condition.render(placeholders, values),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -405,13 +423,12 @@ class RepositoryCore(Generic[ObjT]):
         It costs two write units per KB instead of one.
         """
         placeholders = Placeholders()
-        condition = self._exists_and_live(placeholders, int(time.time()))
-        if current_version is not None:
-            condition = f"{condition} AND {version_condition(placeholders, current_version)}"
+        condition = self._write_condition("live", current_version, token=False)
+        values = {"now": str(int(time.time())), "version": str(current_version)}
         delete: Item = {
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
-            "ConditionExpression": condition,
+            "ConditionExpression": condition.render(placeholders, values),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         placeholders.add_to(delete)
@@ -420,11 +437,11 @@ class RepositoryCore(Generic[ObjT]):
     def delete_expired_request(self, key: Item) -> Item:
         """A DeleteItem request removing an item only while its TTL has passed."""
         placeholders = Placeholders()
-        ttl = placeholders.name(INTERNAL_TTL)
+        expired = _EXPIRED.render(placeholders, {"now": str(int(time.time()))})
         request: Item = {
             "TableName": self.table_name,
             "Key": key,
-            "ConditionExpression": f"{ttl} <= {placeholders.value({'N': str(int(time.time()))})}",
+            "ConditionExpression": expired,
         }
         return placeholders.add_to(request)
 
@@ -498,7 +515,7 @@ class RepositoryCore(Generic[ObjT]):
         between: tuple[Ids, Ids] | None = None,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
         keys_only: bool = False,
     ) -> QueryPlan:
@@ -521,7 +538,10 @@ class RepositoryCore(Generic[ObjT]):
             "ScanIndexForward": sort_ascending,
             "ConsistentRead": self.consistent_reads,
         }
-        filter_expression = build_filter(self.schema, filters, placeholders) if filters else None
+        wanted = filter_condition(filters) if isinstance(filters, FilterCommand) else filters
+        filter_expression = (
+            render(wanted, self.schema, placeholders) if wanted is not None else None
+        )
         if filter_expression:
             request["FilterExpression"] = filter_expression
         if keys_only:

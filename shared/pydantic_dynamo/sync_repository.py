@@ -15,6 +15,7 @@ from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import SyncAbstractRepository
 from pydantic_dynamo.boto3_client import client_kwargs_like
 from pydantic_dynamo.client_choice import default_client
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
 from pydantic_dynamo.keys import Ids
@@ -243,7 +244,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         content_prefix: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[ObjT]]:
         """Items whose content ids start with ``content_prefix``, one batch per DynamoDB page.
@@ -268,7 +269,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         content_end: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[ObjT]]:
         """Items whose content ids sort between the bounds, inclusive.

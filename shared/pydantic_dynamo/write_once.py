@@ -33,6 +33,7 @@ for an unchanged one. A writer that loses a race also pays for its failed condit
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from base64 import b64encode
@@ -43,11 +44,13 @@ from pydantic import ValidationError
 
 from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan
+from pydantic_dynamo.conditions import raw_attr
 from pydantic_dynamo.exceptions import UnprocessedItemsError
-from pydantic_dynamo.expressions import Placeholders
 from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
 from pydantic_dynamo.models import ObjT, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
+from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
 from pydantic_dynamo.schema import (
     CONTENT_HASH,
@@ -115,18 +118,30 @@ def _stored_version(stored: Item | None) -> int:
     return int(raw) if raw else 1  # 0.4.2 counted a missing version as 1
 
 
+_timestamp = raw_attr(INTERNAL_TIMESTAMP)
+# The stored item is still the one read: it has the same _timestamp (an AttributeValue), or
+# still has none (0.4.2 could write such items), or it is still absent.
+_SAME_TIMESTAMP = Prepared(_timestamp == param("timestamp", None))
+_NO_TIMESTAMP = Prepared(_timestamp.not_exists())
+
+
+@functools.cache
+def _absent(partition_key: str) -> Prepared:
+    return Prepared(raw_attr(partition_key).not_exists())
+
+
 def _put_request(core: RepositoryCore[ObjT], candidate: _Candidate[ObjT]) -> Item:
     placeholders = Placeholders()
     stored = candidate.stored
     # The version moves on from what is stored (the condition below makes that atomic).
     candidate.item[INTERNAL_OBJECT_VERSION] = {"N": str(_stored_version(stored) + 1)}
     if stored is None:
-        condition = f"attribute_not_exists({placeholders.name(core.partition_key)})"
+        condition = _absent(core.partition_key).render(placeholders, {})
     elif INTERNAL_TIMESTAMP in stored:
-        timestamp = placeholders.value(stored[INTERNAL_TIMESTAMP])
-        condition = f"{placeholders.name(INTERNAL_TIMESTAMP)} = {timestamp}"
+        values = {"timestamp": stored[INTERNAL_TIMESTAMP]}
+        condition = _SAME_TIMESTAMP.render(placeholders, values)
     else:
-        condition = f"attribute_not_exists({placeholders.name(INTERNAL_TIMESTAMP)})"
+        condition = _NO_TIMESTAMP.render(placeholders, {})
     request: Item = {
         "TableName": core.table_name,
         "Item": candidate.item,

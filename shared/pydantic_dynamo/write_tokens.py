@@ -13,8 +13,9 @@ a resend is still recognised when one other update landed between the first try 
 (the transport's retry delay). A whole-item put keeps only its own token. 0.4.2 ignores both
 attributes when reading.
 
+>>> from pydantic_dynamo.conditions import render
 >>> placeholders = Placeholders()
->>> stamp(placeholders, "tok")
+>>> stamp(placeholders, "tok"), render(not_mine("tok"), None, placeholders)
 ('#n0 = if_not_exists(#n1, :v0), #n1 = :v1', 'NOT (#n1 = :v1 OR #n0 = :v1)')
 >>> is_mine({"_write_token": {"S": "tok"}}, "tok"), is_mine({}, "tok")
 (True, False)
@@ -25,41 +26,39 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pydantic_dynamo.expressions import Placeholders
+from pydantic_dynamo.conditions import Condition, raw_attr
+from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import PRIOR_WRITE_TOKEN, WRITE_TOKEN
 
 __all__ = ["PRIOR_WRITE_TOKEN", "WRITE_TOKEN", "is_mine", "new_token", "not_mine", "stamp"]
 
-# Tokens are this long (96 random bits, URL-safe base64).
-TOKEN_LENGTH = 16
-
 
 def new_token() -> str:
-    """A fresh token for one write call."""
+    """A fresh token for one write call (96 random bits, 16 URL-safe characters)."""
     return secrets.token_urlsafe(12)
 
 
-def not_mine(placeholders: Placeholders, token: str) -> str:
+_token = raw_attr(WRITE_TOKEN)
+_prior = raw_attr(PRIOR_WRITE_TOKEN)
+_mine = param("token", "S", share=True)
+# A comparison with a missing attribute is false, so an absent item passes.
+NOT_MINE = Prepared(~((_token == _mine) | (_prior == _mine)))
+
+
+def not_mine(token: str) -> Condition:
     """The condition "the stored item holds ``token`` in neither slot" (true when absent)."""
-    current = placeholders.name(WRITE_TOKEN)
-    prior = placeholders.name(PRIOR_WRITE_TOKEN)
-    return _neither(current, prior, placeholders.value({"S": token}))
+    return NOT_MINE.bind(token=token)
 
 
-def stamp(placeholders: Placeholders, token: str) -> tuple[str, str]:
-    """An update's ``SET`` clauses storing ``token`` (the replaced one moving to the prior
-    slot), and the condition :func:`not_mine`."""
+def stamp(placeholders: Placeholders, token: str) -> str:
+    """An update's ``SET`` clauses storing ``token``, the token it replaces moving to the prior
+    slot (:func:`not_mine` rendered with the same placeholders reuses the token's)."""
     prior = placeholders.name(PRIOR_WRITE_TOKEN)
     current = placeholders.name(WRITE_TOKEN)
-    blank = placeholders.value({"S": ""})
-    value = placeholders.value({"S": token})
-    sets = f"{prior} = if_not_exists({current}, {blank}), {current} = {value}"
-    return sets, _neither(current, prior, value)
-
-
-def _neither(current: str, prior: str, value: str) -> str:
-    # A comparison with a missing attribute is false, so an absent item passes.
-    return f"NOT ({current} = {value} OR {prior} = {value})"
+    blank = placeholders.shared("S", "")
+    value = placeholders.shared("S", token)
+    return f"{prior} = if_not_exists({current}, {blank}), {current} = {value}"
 
 
 def is_mine(stored: dict[str, Any] | None, token: str) -> bool:

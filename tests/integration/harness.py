@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from pydantic_dynamo import (
     BatchResponse,
+    Condition,
     FilterCommand,
     GetResponse,
     PartitionedContent,
@@ -73,7 +74,7 @@ class Repository(Protocol[M]):
         content_prefix: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[M]]: ...
 
@@ -84,7 +85,7 @@ class Repository(Protocol[M]):
         content_end: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[M]]: ...
 
@@ -277,7 +278,7 @@ class _SyncView(Generic[M]):
         content_prefix: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[M]]:
         return self._pull(
@@ -291,7 +292,7 @@ class _SyncView(Generic[M]):
         content_end: Ids,
         sort_ascending: bool = True,
         limit: int | None = None,
-        filters: FilterCommand | None = None,
+        filters: FilterCommand | Condition | None = None,
         cursor: str | None = None,
     ) -> Iterator[BatchResponse[M]]:
         return self._pull(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,20 @@ def test_the_quickstart_runs_as_written(
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
     code = compile(_quickstart(), str(README), "exec")
     exec(code, {"__name__": "readme_quickstart"})
+
+
+def _conditions_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("is one spelling of a `Condition`", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "the README's FilterCommand bullet has no python block"
+    return textwrap.dedent(match.group(1))
+
+
+def test_the_conditions_example_runs_after_the_quickstart(
+    dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
+    namespace = {"__name__": "readme_quickstart"}
+    exec(compile(_quickstart(), str(README), "exec"), namespace)
+    exec(compile(_conditions_example(), str(README), "exec"), namespace)
