@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -34,7 +33,14 @@ if TYPE_CHECKING:
     from records_service.content_types import ContentType
     from records_service.repositories import Repositories
 
-__all__ = ["MAX_CONTENT_BYTES", "MAX_PAGES_PER_REQUEST", "ContentOperations", "answer_bytes"]
+__all__ = [
+    "MAX_CONTENT_BYTES",
+    "MAX_PAGES_PER_REQUEST",
+    "ContentOperations",
+    "payload_bytes",
+    "to_json",
+    "with_contents",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -50,41 +56,71 @@ MAX_CONTENT_BYTES = LAMBDA_MAX_RESPONSE_BYTES - 1024 * 1024
 Ids = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-def answer_bytes(content: PartitionedContent[Any]) -> int:
-    """The bytes ``content`` takes in Lambda's response payload.
+def to_json(value: BaseModel) -> bytes:
+    """``value``'s JSON, the one serialization of an answer (or of one content in it).
 
-    The API serializes the body as compact ASCII JSON, and Lambda's proxy response carries that
-    body as a JSON string, which escapes every quote and backslash once more. Measured on one
-    pass of pydantic-core's serializer (compact JSON, as the API's): an ASCII answer weighs what
-    it holds; only one with other characters is encoded again, as the API escapes them.
+    Compact, with every non-ASCII character escaped as ``json.dumps`` escapes it, so the body is
+    what Powertools' own serializer answered: pydantic-core writes it in one pass, and the same
+    bytes are measured against the response budget and answered.
+    """
+    return value.__pydantic_serializer__.to_json(value, ensure_ascii=True)
 
+
+def payload_bytes(body: bytes) -> int:
+    """The bytes the ASCII JSON ``body`` takes in Lambda's response payload.
+
+    Lambda's proxy response carries the body as a JSON string, which escapes every quote and
+    backslash once more.
+
+    >>> import json
     >>> from records_service.content_types import FilmActor
     >>> content = PartitionedContent[FilmActor](
     ...     partition_ids=[], content_ids=["a"], item=FilmActor(id="a", name="Zoë"))
     >>> body = json.dumps(content.model_dump(mode="json"), separators=(",", ":"))
-    >>> answer_bytes(content) == len(json.dumps(body)) - 2
+    >>> to_json(content) == body.encode()
+    True
+    >>> payload_bytes(to_json(content)) == len(json.dumps(body)) - 2
     True
     """
-    body = content.__pydantic_serializer__.to_json(content)
-    if body.isascii():
-        return len(body) + body.count(b'"') + body.count(b"\\")
-    text = json.dumps(content.model_dump(mode="json"), separators=(",", ":"))
-    return len(text) + text.count('"') + text.count("\\")
+    return len(body) + body.count(b'"') + body.count(b"\\")
+
+
+_CONTENTS = b'{"contents":['
+
+
+def with_contents(envelope: Page[Any] | BatchGetResult[Any], contents: list[bytes]) -> bytes:
+    """The JSON of ``envelope`` (its ``contents`` empty) holding the contents already serialized.
+
+    Each content is serialized once, to be measured, and its bytes go into the answer as they
+    are; the envelope's other fields are serialized once, by its own model.
+
+    >>> with_contents(Page[Any](contents=[], cursor=None), [b'{"a":1}', b'{"b":2}'])
+    b'{"contents":[{"a":1},{"b":2}],"cursor":null}'
+    """
+    empty = to_json(envelope)
+    if envelope.contents or not empty.startswith(_CONTENTS + b"]"):
+        raise ValueError(f"not an envelope with empty contents first: {empty[:40]!r}")
+    return _CONTENTS + b",".join(contents) + empty[len(_CONTENTS) :]
 
 
 def _etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
 
 
-def _content_response(
-    content: PartitionedContent[Any], status: int = HTTPStatus.OK
-) -> Response[Any]:
+def _json_response(
+    body: bytes, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+) -> Response[str]:
+    """An answer whose body is already JSON: Powertools passes a ``str`` body on as it is."""
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=content,
-        headers=_etag(content.current_version),
+        body=body.decode("ascii"),
+        headers=headers,
     )
+
+
+def _content_response(content: PartitionedContent[Any]) -> Response[str]:
+    return _json_response(to_json(content), headers=_etag(content.current_version))
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -109,7 +145,7 @@ class ContentOperations(Generic[ModelT]):
     def _written(self, count: int) -> None:
         self._metrics.add_metric(name=names.METRIC_RECORDS_WRITTEN, unit="Count", value=count)
 
-    def put(self, content: ContentIn[ModelT], if_match: str | None) -> Response[Any]:
+    def put(self, content: ContentIn[ModelT], if_match: str | None) -> Response[str]:
         """Store one content (replacing what is stored at its key) and answer it.
 
         The stored version is one more than the one it replaces (1 for a new item), never the
@@ -141,13 +177,13 @@ class ContentOperations(Generic[ModelT]):
             )
         return stored.current_version
 
-    def put_batch(self, batch: BatchIn[ModelT]) -> BatchWriteResult:
+    def put_batch(self, batch: BatchIn[ModelT]) -> Response[str]:
         """Store several contents with BatchWriteItem."""
         self.repo.put_batch(batch.contents)
         self._written(len(batch.contents))
-        return BatchWriteResult(written=len(batch.contents))
+        return _json_response(to_json(BatchWriteResult(written=len(batch.contents))))
 
-    def get(self, partition_id: list[str] | None, content_id: list[str] | None) -> Response[Any]:
+    def get(self, partition_id: list[str] | None, content_id: list[str] | None) -> Response[str]:
         """One content, or 404."""
         content = self.repo.get(_ids(partition_id), _ids(content_id)).content
         if content is None:
@@ -159,7 +195,7 @@ class ContentOperations(Generic[ModelT]):
             )
         return _content_response(content)
 
-    def batch_get(self, request: KeysIn) -> BatchGetResult[ModelT]:
+    def batch_get(self, request: KeysIn) -> Response[str]:
         """The contents at several keys, which keys hold nothing, and which were not read.
 
         Reading stops once the contents found fill an answer (``MAX_CONTENT_BYTES``); the keys
@@ -169,16 +205,19 @@ class ContentOperations(Generic[ModelT]):
         for key in request.keys:  # BatchGetItem refuses duplicate keys
             wanted.setdefault((tuple(key.partition_ids), tuple(key.content_ids)), key)
         found: list[PartitionedContent[ModelT]] = []
+        bodies: list[bytes] = []
         used = 0
         full = False
         try:
             for response in self.repo.get_batch([(list(p), list(c)) for p, c in wanted]):
                 for content in response.contents:
-                    size = answer_bytes(content)
+                    body = to_json(content)
+                    size = payload_bytes(body)
                     if found and used + size > MAX_CONTENT_BYTES:
                         full = True
                         break
                     found.append(content)
+                    bodies.append(body)
                     used += size
                 if full:
                     break
@@ -198,8 +237,10 @@ class ContentOperations(Generic[ModelT]):
         seen = {(tuple(c.partition_ids), tuple(c.content_ids)) for c in found}
         left = [key for ids, key in wanted.items() if ids not in seen]
         if full:  # the keys not in this answer may hold contents: not known to be missing
-            return BatchGetResult[ModelT](contents=found, missing=[], unprocessed=left)
-        return BatchGetResult[ModelT](contents=found, missing=left, unprocessed=[])
+            result = BatchGetResult[ModelT](contents=[], missing=[], unprocessed=left)
+        else:
+            result = BatchGetResult[ModelT](contents=[], missing=left, unprocessed=[])
+        return _json_response(with_contents(result, bodies))
 
     def list_page(
         self,
@@ -211,7 +252,7 @@ class ContentOperations(Generic[ModelT]):
         cursor: str | None,
         order: Literal["asc", "desc"],
         filters: list[str] | None,
-    ) -> Page[ModelT]:
+    ) -> Response[str]:
         """One page of a partition's contents, by content-id prefix or range."""
         if (start is None) != (end is None):
             raise ApiError(
@@ -249,7 +290,7 @@ class ContentOperations(Generic[ModelT]):
         content_id: list[str] | None,
         command: UpdateIn,
         if_match: str | None,
-    ) -> Response[Any]:
+    ) -> Response[str]:
         """Apply a partial update; optimistic locking through If-Match or current_version."""
         version = parse_version(if_match, command.current_version)
         if version != command.current_version:
@@ -275,23 +316,25 @@ class ContentOperations(Generic[ModelT]):
 
 def _one_page(
     pages: Iterator[BatchResponse[ModelT]], limit: int, cursor: str | None
-) -> Page[ModelT]:
+) -> Response[str]:
     """Gather DynamoDB pages into one answer, within ``limit`` and ``MAX_CONTENT_BYTES``.
 
     A page that would take the answer over its size is left for the next request: the answer
     ends with the cursor that leads to it (a first page is always answered, whatever its size).
+    Each content is serialized once: the bytes measured are the bytes answered.
     """
-    contents: list[PartitionedContent[ModelT]] = []
+    contents: list[bytes] = []
     used = 0
     next_cursor: str | None = None
     for count, page in enumerate(pages, start=1):
-        size = sum(answer_bytes(content) for content in page.contents)
+        bodies = [to_json(content) for content in page.contents]
+        size = sum(payload_bytes(body) for body in bodies)
         if contents and used + size > MAX_CONTENT_BYTES:
             next_cursor = cursor  # the one that leads to this page
             break
-        contents.extend(page.contents)
+        contents.extend(bodies)
         used += size
         next_cursor = cursor = page.cursor
         if cursor is None or len(contents) >= limit or count >= MAX_PAGES_PER_REQUEST:
             break
-    return Page[ModelT](contents=contents, cursor=next_cursor)
+    return _json_response(with_contents(Page[ModelT](contents=[], cursor=next_cursor), contents))
