@@ -292,40 +292,28 @@ class _In(Condition):
         return f"{operand._render(out)} IN ({listed})"
 
 
-class _Exists(Condition):
-    """``attribute_exists``; on a model path also "and not NULL" (see the module docstring)."""
+class _Presence(Condition):
+    """``attribute_exists`` or ``attribute_not_exists``; on a model path NULL counts as absent
+    (see the module docstring)."""
 
-    __slots__ = ("path",)
+    __slots__ = ("absent", "path")
     _atomic = True
     path: AttributePath
+    absent: bool
 
-    def __init__(self, path: AttributePath) -> None:
+    def __init__(self, path: AttributePath, *, absent: bool) -> None:
         _set(self, "path", path)
+        _set(self, "absent", absent)
 
     def _render(self, out: _Output) -> str:
         name = out.path(self.path)
+        function = "attribute_not_exists" if self.absent else "attribute_exists"
         if not self.path.checked:
-            return f"attribute_exists({name})"
+            return f"{function}({name})"
         null = out.constant("S", "NULL")
-        return f"(attribute_exists({name}) AND NOT attribute_type({name}, {null}))"
-
-
-class _NotExists(Condition):
-    """``attribute_not_exists``; on a model path also "or NULL"."""
-
-    __slots__ = ("path",)
-    _atomic = True
-    path: AttributePath
-
-    def __init__(self, path: AttributePath) -> None:
-        _set(self, "path", path)
-
-    def _render(self, out: _Output) -> str:
-        name = out.path(self.path)
-        if not self.path.checked:
-            return f"attribute_not_exists({name})"
-        null = out.constant("S", "NULL")
-        return f"(attribute_not_exists({name}) OR attribute_type({name}, {null}))"
+        if self.absent:
+            return f"({function}({name}) OR attribute_type({name}, {null}))"
+        return f"({function}({name}) AND NOT attribute_type({name}, {null}))"
 
 
 class _Function(Condition):
@@ -409,11 +397,11 @@ class AttributePath(_Operand):
 
     def exists(self) -> Condition:
         """The attribute holds a value (present and, on a model field, not NULL)."""
-        return _Exists(self)
+        return _Presence(self, absent=False)
 
     def not_exists(self) -> Condition:
         """The attribute holds no value (missing, or on a model field NULL)."""
-        return _NotExists(self)
+        return _Presence(self, absent=True)
 
     def begins_with(self, prefix: str | bytes) -> Condition:
         """A string (or binary) attribute starting with ``prefix``."""

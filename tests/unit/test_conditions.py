@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from pydantic_dynamo import Condition, FilterCommand, InvalidAttributeError, attr
 from pydantic_dynamo.conditions import AttributePath, raw_attr, render
@@ -19,29 +17,7 @@ from pydantic_dynamo.expressions import build_filter
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import ModelSchema
-
-
-class Color(Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Address(BaseModel):
-    city: str
-    zip: str | None = None
-
-
-class Actor(BaseModel):
-    name: str
-    review: str | None = None
-    age: int = 0
-    rating: float = 0.0
-    tags: list[str] = []
-    address: Address
-    scores: dict[str, int] = {}
-    born: datetime | None = None
-    color: Color = Color.RED
-
+from tests.unit.expression_models import Actor
 
 SCHEMA = ModelSchema.of(Actor)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from enum import Enum
 
 import pytest
-from pydantic import BaseModel
 
 from pydantic_dynamo import (
     FilterCommand,
@@ -23,6 +21,7 @@ from pydantic_dynamo.expressions import (
     version_condition,
 )
 from pydantic_dynamo.schema import ModelSchema
+from tests.unit.expression_models import Actor, Address, Color
 
 RESERVED = frozenset({"_timestamp", "_object_version", "_ttl", "PARTITION_KEY", "SORT_KEY"})
 # What an expression may hold besides placeholders: operators, functions, keywords.
@@ -42,28 +41,6 @@ _EXPRESSION_WORDS = {
     "if_not_exists",
     "list_append",
 }
-
-
-class Color(Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Address(BaseModel):
-    city: str
-    zip: str | None = None
-
-
-class Actor(BaseModel):
-    name: str
-    review: str | None = None
-    age: int = 0
-    rating: float = 0.0
-    tags: list[str] = []
-    address: Address
-    scores: dict[str, int] = {}
-    born: datetime | None = None
-    color: Color = Color.RED
 
 
 @pytest.fixture
