@@ -21,7 +21,15 @@ from collections.abc import Sequence
 
 from pydantic_dynamo.exceptions import InvalidKeyError
 
-__all__ = ["MAX_PARTITION_KEY_BYTES", "MAX_SORT_KEY_BYTES", "KeyCodec", "join_ids", "split_ids"]
+__all__ = [
+    "MAX_PARTITION_KEY_BYTES",
+    "MAX_SORT_KEY_BYTES",
+    "SEPARATOR",
+    "KeyCodec",
+    "escape_id",
+    "join_ids",
+    "split_ids",
+]
 
 SEPARATOR = "#"
 ESCAPE = "\\"
@@ -41,7 +49,8 @@ def _as_list(ids: Ids) -> Sequence[str]:
     return ids
 
 
-def _escape(value: str) -> str:
+def escape_id(value: str) -> str:
+    """One id in its stored form (``\\`` and ``#`` escaped)."""
     if ESCAPE in value:
         value = value.replace(ESCAPE, ESCAPE + ESCAPE)
     if SEPARATOR in value:
@@ -57,7 +66,7 @@ def join_ids(ids: Ids, *, prefix: bool = False) -> str:
     values = _as_list(ids)
     if not prefix and len(values) == 1 and values[0] == "":
         return _SINGLE_EMPTY_ID
-    return SEPARATOR.join([_escape(v) for v in values])
+    return SEPARATOR.join([escape_id(v) for v in values])
 
 
 def split_ids(joined: str) -> list[str]:
