@@ -18,6 +18,7 @@ from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import AbstractRepository
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
+from pydantic_dynamo.indexes import Index
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -134,6 +135,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         consistent_reads: bool = False,
         client: Any = None,
         retry_policy: RetryPolicy | None = None,
+        indexes: Sequence[Index] = (),
     ) -> None:
         self._core = RepositoryCore(
             item_class=item_class,
@@ -145,6 +147,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
             sort_key=sort_key,
             consistent_reads=consistent_reads,
             retry_policy=retry_policy,
+            indexes=indexes,
         )
         owner = resource if resource is not None else table
         if client is None and owner is not None:

@@ -32,6 +32,7 @@ from pydantic_dynamo.exceptions import (
     VersionConflictError,
 )
 from pydantic_dynamo.expressions import Placeholders, build_update, filter_condition, version_check
+from pydantic_dynamo.indexes import Index, IndexSet
 from pydantic_dynamo.keys import Ids, KeyCodec
 from pydantic_dynamo.models import (
     FilterCommand,
@@ -137,6 +138,7 @@ class RepositoryCore(Generic[ObjT]):
         sort_key: str,
         consistent_reads: bool = False,
         retry_policy: RetryPolicy | None = None,
+        indexes: Sequence[Index] = (),
     ) -> None:
         if not (isinstance(item_class, type) and issubclass(item_class, BaseModel)):
             raise TypeError(f"item_class must be a Pydantic model class, got {item_class!r}")
@@ -144,7 +146,10 @@ class RepositoryCore(Generic[ObjT]):
             raise ValueError("partition_key and sort_key must be different attributes")
         self.item_class = item_class
         self.schema = ModelSchema.of(item_class)
-        self.reserved = INTERNAL_ATTRIBUTES | {partition_key, sort_key}
+        self.indexes = IndexSet(indexes, item_class, partition_prefix, partition_name, content_type)
+        self.reserved = (
+            INTERNAL_ATTRIBUTES | {partition_key, sort_key} | self.indexes.key_attributes
+        )
         self.schema.check_reserved(self.reserved)
         self.keys = KeyCodec(partition_prefix, partition_name, content_type)
         # Present, and not past its TTL: an expired item reads as absent, so it is absent here.

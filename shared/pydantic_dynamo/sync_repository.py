@@ -18,6 +18,7 @@ from pydantic_dynamo.client_choice import default_client
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
+from pydantic_dynamo.indexes import Index
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -47,7 +48,8 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
     plus ``client`` (a boto3 DynamoDB client, or anything with the methods of
     :class:`~pydantic_dynamo.ports.DynamoDBPort`; when omitted, a lean-transport client is created
     lazily from the environment: same credentials, region and endpoint resolution, without
-    boto3's per-call overhead) and ``retry_policy`` for batch retries. 0.4.2's
+    boto3's per-call overhead), ``retry_policy`` for batch retries and ``indexes`` (the
+    content type's secondary indexes: :class:`~pydantic_dynamo.indexes.Index`). 0.4.2's
     ``SyncDynamoRepository(async_repo=repo)`` also works, inside or outside a running event
     loop: it shares the async repository's model and keys and talks to the same endpoint and
     region with a sync client.
@@ -78,6 +80,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         consistent_reads: bool = False,
         client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
+        indexes: Sequence[Index] = (),
     ) -> None: ...
 
     @overload
@@ -96,6 +99,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         consistent_reads: bool = False,
         client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
+        indexes: Sequence[Index] = (),
         async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
         self._client: DynamoDBPort | None = client
@@ -118,6 +122,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             sort_key=sort_key,
             consistent_reads=consistent_reads,
             retry_policy=retry_policy,
+            indexes=indexes,
         )
         self._client_kwargs = {}
 
