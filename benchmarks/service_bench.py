@@ -51,7 +51,8 @@ if __package__ in (None, ""):  # run as `python benchmarks/service_bench.py`
 
 from benchmarks.admin import BENCH_KEY, admin_client
 from benchmarks.reference_handlers.worker import API_OPS, BATCH_OPS, LIST_SIZE, SEED_PREFIX
-from local_stack.dynamodb_local import create_records_table, start_dynamodb_local
+from local_stack.dynamodb_local import start_dynamodb_local
+from pydantic_dynamo.table import create_table
 from records_service import names
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def prepare_table(endpoint: str) -> None:
     from records_service.content_types import content_type
 
     admin = admin_client(endpoint)
-    create_records_table(admin, TABLE, names.PARTITION_KEY, names.SORT_KEY, names.TTL_ATTRIBUTE)
+    create_table(admin, TABLE, names.TABLE)
     actor = content_type("actor")
     repo = SyncDynamoRepository[actor.model](  # type: ignore[name-defined]
         item_class=actor.model,
@@ -120,6 +121,7 @@ def prepare_table(endpoint: str) -> None:
         table_name=TABLE,
         partition_key=names.PARTITION_KEY,
         sort_key=names.SORT_KEY,
+        indexes=actor.indexes,
         client=admin,
     )
     ids = [f"{SEED_PREFIX}{i:02d}" for i in range(SEEDED)]

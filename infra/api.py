@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -52,7 +53,8 @@ class RecordsApi(Construct):
     Every method requires SigV4-signed requests (IAM authorization); the stage is throttled,
     traced and writes JSON access logs to its own log group. ``cloud_watch_role`` stays off by
     default: that role is account-wide and would outlive the stack; ``account_role=True`` creates
-    it (retained) for accounts that lack it.
+    it (retained) for accounts that lack it. The function may query the table and, of its
+    secondary indexes, exactly those named in ``queried_indexes``.
     """
 
     def __init__(
@@ -64,9 +66,11 @@ class RecordsApi(Construct):
         layer: lambda_.ILayerVersion,
         ephemeral: bool,
         account_role: bool,
+        queried_indexes: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.handler = self._function(table=table, layer=layer, ephemeral=ephemeral)
+        self._grant_index_queries(table, queried_indexes)
         self.access_logs = self._access_log_group(ephemeral=ephemeral)
         self.rest_api = self._rest_api(account_role=account_role)
         self._acknowledge_findings(account_role=account_role)
@@ -92,6 +96,16 @@ class RecordsApi(Construct):
             )
         )
         return function
+
+    def _grant_index_queries(self, table: dynamodb.ITable, index_names: Sequence[str]) -> None:
+        if not index_names:
+            return
+        self.handler.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(permissions.API_INDEX_ACTIONS),
+                resources=[f"{table.table_arn}/index/{name}" for name in index_names],
+            )
+        )
 
     def _access_log_group(self, *, ephemeral: bool) -> logs.LogGroup:
         return logs.LogGroup(

@@ -22,6 +22,12 @@ API_TABLE_ACTIONS: Final = (
     "dynamodb:BatchWriteItem",
 )
 
+# On each physical index a content type declares a logical index on (``<table arn>/index/<name>``,
+# never ``index/*``): the API's ``GET /records/{type}/by/{index}`` queries it. Index reads are
+# queries only, and only the API reads indexes; the writers keep them current through their
+# table writes, which IAM authorises on the table alone.
+API_INDEX_ACTIONS: Final = ("dynamodb:Query",)
+
 # The batch writer only writes whole items, 25 at a time.
 BATCH_WRITER_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem",)
 

@@ -13,6 +13,7 @@ from infra.ingestion import Ingestion
 from infra.layer import SharedLayer
 from infra.monitoring import Monitoring
 from infra.table import RecordsTable
+from records_service.content_types import physical_indexes
 
 
 class RecordsServiceStack(Stack):
@@ -32,7 +33,8 @@ class RecordsServiceStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.table = RecordsTable(self, "Records", ephemeral=ephemeral).table
+        self.records_table = RecordsTable(self, "Records", ephemeral=ephemeral)
+        self.table = self.records_table.table
         self.layer = SharedLayer(self, "Shared")
         self.api = RecordsApi(
             self,
@@ -41,6 +43,9 @@ class RecordsServiceStack(Stack):
             layer=self.layer.layer,
             ephemeral=ephemeral,
             account_role=api_gateway_account_role,
+            # The physical indexes the content types' logical indexes are on: the API queries
+            # them (GET /records/{type}/by/{index}); no other function reads an index.
+            queried_indexes=[index.name for index in physical_indexes()],
         )
         self.ingestion = Ingestion(
             self, "Ingestion", table=self.table, layer=self.layer.layer, ephemeral=ephemeral

@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Final, Self
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from pydantic_dynamo.table import STANDARD_TABLE, PhysicalIndex, TableDescription, create_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -299,36 +301,20 @@ def start_dynamodb_local(port: int | None = None, *, timeout: float = 60.0) -> D
 def create_records_table(
     client: DynamoDBClient,
     table_name: str,
-    partition_key: str = "PARTITION_KEY",
-    sort_key: str = "SORT_KEY",
-    ttl_attribute: str | None = "_ttl",
+    partition_key: str = STANDARD_TABLE.partition_key,
+    sort_key: str = STANDARD_TABLE.sort_key,
+    ttl_attribute: str | None = STANDARD_TABLE.ttl_attribute,
     *,
+    indexes: Sequence[PhysicalIndex] = STANDARD_TABLE.indexes,
     timeout: float = 60.0,
 ) -> None:
-    """Create an on-demand table with string hash and range keys, wait until ACTIVE, enable TTL."""
-    client.create_table(
-        TableName=table_name,
-        AttributeDefinitions=[
-            {"AttributeName": partition_key, "AttributeType": "S"},
-            {"AttributeName": sort_key, "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": partition_key, "KeyType": "HASH"},
-            {"AttributeName": sort_key, "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    # Poll quickly: the boto3 waiter sleeps 20 s between tries; DynamoDB Local is ACTIVE at once.
-    deadline = time.monotonic() + timeout
-    while client.describe_table(TableName=table_name)["Table"].get("TableStatus") != "ACTIVE":
-        if time.monotonic() >= deadline:
-            raise RuntimeError(f"table {table_name!r} not ACTIVE after {timeout:g} s")
-        time.sleep(0.05)
-    if ttl_attribute is not None:
-        client.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
-        )
+    """The library's ``create_table`` for these key names: the standard table by default.
+
+    On-demand, string keys, the standard physical indexes (``gsi1``), TTL enabled; waits until
+    the table and its indexes are ACTIVE. Pass ``indexes=()`` for a table with keys only.
+    """
+    description = TableDescription(partition_key, sort_key, ttl_attribute, tuple(indexes))
+    create_table(client, table_name, description, timeout=timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,16 +2,18 @@
 
 The curl lines run top to bottom on a fresh stack: the PATCH expects the version the PUT just
 before it stored (``If-Match: 1``) and the DELETE removes that actor again, so the sequence can
-be run again.
+be run again. The ``/by/`` lines query the content types' indexes (``records_service.
+content_types``): actors by name, and reviews of any actor by creation time.
 """
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from urllib.parse import quote
 
 from local_stack import config
-from local_stack.seed import ACTOR_ID
+from local_stack.seed import ACTOR_ID, ACTOR_NAME
 
 NEW_ACTOR_ID = "frances-mcdormand"
 
@@ -32,6 +34,10 @@ def curl_lines(api_url: str) -> list[str]:
         f"curl -s '{api_url}/records/review?partition_id={ACTOR_ID}&prefix=2023-02'",
         f"curl -s '{api_url}/records/review?partition_id={ACTOR_ID}"
         "&start=2023-01&end=2023-04&order=desc'",
+        f"curl -s '{api_url}/records/actor/by/by_name?name={quote(ACTOR_NAME)}'",
+        f"curl -s '{api_url}/records/review/by/by_created?prefix=2023-03'",
+        f"curl -s '{api_url}/records/review/by/by_created?start=2023-01&end=2023-03&order=desc"
+        "&limit=10'",
         f"curl -s -X PUT {api_url}/records/actor {json_header} -d {shlex.quote(put_body)}",
         f"curl -s -X PATCH '{item}' {json_header} -H 'If-Match: 1' -d {shlex.quote(patch_body)}",
         f"curl -s -X DELETE '{item}'",

@@ -1,6 +1,7 @@
 """Create, on local endpoints, the resources the CDK app declares: table, bus, queues, rules.
 
-Everything comes from ``records_service.names`` (key and TTL attributes) and
+Everything comes from ``records_service.names`` (the table: keys, TTL attribute and physical
+indexes, ``names.TABLE``, as the CDK app reads it) and
 ``records_service.topology`` (one rule -> queue -> DLQ per route, its event pattern and
 ``maxReceiveCount``). Only the visibility timeout differs from a deployment, on purpose: see
 ``config.DEFAULT_VISIBILITY_TIMEOUT_SECONDS``.
@@ -9,12 +10,13 @@ Everything comes from ``records_service.names`` (key and TTL attributes) and
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from local_stack import config
-from local_stack.dynamodb_local import create_records_table
+from pydantic_dynamo.table import TableDescription, create_table
 from records_service import names, topology
 
 if TYPE_CHECKING:
@@ -90,6 +92,53 @@ def create_rule(
     )
 
 
+def add_missing_indexes(
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    description: TableDescription,
+    *,
+    timeout: float = 60.0,
+) -> list[str]:
+    """Add to an existing table the global indexes of ``description`` it lacks; their names.
+
+    One index per UpdateTable, as DynamoDB requires, each waited for until ACTIVE. Items
+    written before an index existed carry no key attributes for it: save them again to index
+    them (the stack's seed does so for the sample data).
+    """
+    table = dynamodb.describe_table(TableName=table_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    request = description.create_table_request(table_name)
+    added: list[str] = []
+    for spec in request.get("GlobalSecondaryIndexes", []):
+        if spec["IndexName"] in present:
+            continue
+        keys = {key["AttributeName"] for key in spec["KeySchema"]}
+        dynamodb.update_table(
+            TableName=table_name,
+            AttributeDefinitions=[
+                d for d in request["AttributeDefinitions"] if d["AttributeName"] in keys
+            ],
+            GlobalSecondaryIndexUpdates=[{"Create": spec}],
+        )
+        _wait_for_index(dynamodb, table_name, spec["IndexName"], timeout)
+        added.append(spec["IndexName"])
+    return added
+
+
+def _wait_for_index(dynamodb: DynamoDBClient, table_name: str, name: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        table = dynamodb.describe_table(TableName=table_name)["Table"]
+        statuses = {
+            i["IndexName"]: i.get("IndexStatus") for i in table.get("GlobalSecondaryIndexes", [])
+        }
+        if statuses.get(name) == "ACTIVE":
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"index {name!r} of {table_name!r} not ACTIVE after {timeout:g} s")
+        time.sleep(0.05)
+
+
 def create_resources(
     *,
     dynamodb: DynamoDBClient,
@@ -100,19 +149,16 @@ def create_resources(
     bus_name: str = config.BUS_NAME,
     routes: Sequence[QueueRoute] = topology.QUEUE_ROUTES,
 ) -> LocalResources:
-    """Create the table (keys and TTL from ``names``), the bus, and each route's queues and rule.
+    """Create the table (``names.TABLE``), the bus, and each route's queues and rule.
 
-    A table of that name that already exists (a shared DynamoDB Local, say) is kept as it is.
+    A table of that name that already exists (a shared DynamoDB Local, say) is kept, and given
+    the global indexes of ``names.TABLE`` it lacks (``add_missing_indexes``).
     """
     existing = dynamodb.list_tables().get("TableNames", [])
-    if table_name not in existing:
-        create_records_table(
-            dynamodb,
-            table_name,
-            partition_key=names.PARTITION_KEY,
-            sort_key=names.SORT_KEY,
-            ttl_attribute=names.TTL_ATTRIBUTE,
-        )
+    if table_name in existing:
+        add_missing_indexes(dynamodb, table_name, names.TABLE)
+    else:
+        create_table(dynamodb, table_name, names.TABLE)
     bus_arn = events.create_event_bus(Name=bus_name)["EventBusArn"]
     queues: dict[str, QueuePair] = {}
     for route in routes:

@@ -18,13 +18,14 @@ from local_stack.functions import InvocationError, LocalFunction
 ACTOR_TYPE: Final = "actor"
 REVIEW_TYPE: Final = "review"
 ACTOR_ID: Final = "daniel-day-lewis"
+ACTOR_NAME: Final = "Daniel Day-Lewis"
 
 SAMPLE_CONTENTS: Final[dict[str, list[dict[str, Any]]]] = {
     ACTOR_TYPE: [
         {
             "partition_ids": [],
             "content_ids": [ACTOR_ID],
-            "item": {"id": ACTOR_ID, "name": "Daniel Day-Lewis", "review": None},
+            "item": {"id": ACTOR_ID, "name": ACTOR_NAME, "review": None},
         },
         {
             "partition_ids": [],

@@ -5,6 +5,10 @@ prefix and name (the partition key is ``{prefix}#{name}#{partition ids}``) and t
 name itself, which is both the sort key's prefix and the name clients use (``/records/actor``,
 ``{"content_type": "actor", ...}`` in ingestion events).
 
+A content type also declares its logical indexes (:class:`~pydantic_dynamo.indexes.Index`),
+each on one of the table's physical indexes (``names.TABLE``); the API serves them at
+``/records/{type}/by/{index}``. Content types share a physical index: their entries never mix.
+
 The default registry is the seed README's example. Models here refuse unknown attributes
 (``extra="forbid"``) so that a typo in a request is a 4xx rather than silently dropped data; the
 service honours whatever your models declare.
@@ -13,6 +17,10 @@ service honours whatever your models declare.
 'FilmActor'
 >>> sorted(CONTENT_TYPES)
 ['actor', 'review']
+>>> [(ct.name, [i.name for i in ct.indexes]) for ct in CONTENT_TYPES.values()]
+[('actor', ['by_name']), ('review', ['by_created'])]
+>>> [index.name for index in physical_indexes()]
+['gsi1']
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from typing import Any, Final, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from pydantic_dynamo import PartitionedContent
+from pydantic_dynamo.indexes import Index, IndexSet
+from pydantic_dynamo.table import PhysicalIndex, TableDescription
+from records_service import names
 
 __all__ = [
     "CONTENT_TYPES",
@@ -36,6 +47,7 @@ __all__ = [
     "FilmActor",
     "UnknownContentTypeError",
     "content_type",
+    "physical_indexes",
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -71,11 +83,20 @@ class ActorReview(BaseModel):
 
 @dataclass(frozen=True)
 class ContentType(Generic[ModelT]):
-    """One served model and where its records live.
+    """One served model, where its records live, and its logical indexes.
 
     >>> ct = ContentType("note", FilmActor, partition_prefix="app", partition_name="note")
     >>> ct.content_model.__name__
     'PartitionedContent[FilmActor]'
+
+    An index names model fields; one that does not exist is refused here, not on first use:
+
+    >>> ContentType("note", FilmActor, partition_prefix="app", partition_name="note",
+    ...             indexes=(Index("by_age", on=names.GSI1, partition=("age",)),))
+    Traceback (most recent call last):
+    ...
+    pydantic_dynamo.exceptions.InvalidAttributeError: age: index 'by_age': \
+FilmActor has no field 'age'
     """
 
     name: str
@@ -83,6 +104,7 @@ class ContentType(Generic[ModelT]):
     partition_prefix: str
     partition_name: str
     description: str = ""
+    indexes: tuple[Index, ...] = ()
     content_model: type[PartitionedContent[ModelT]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +119,9 @@ class ContentType(Generic[ModelT]):
         ):
             if not value or "#" in value:
                 raise ValueError(f"{self.name}: {label} must be non-empty and free of '#'")
+        object.__setattr__(self, "indexes", tuple(self.indexes))
+        # Checks the fields and that no two indexes share a physical index, as a repository will.
+        IndexSet(self.indexes, self.model, self.partition_prefix, self.partition_name, self.name)
         # Built once here: parametrising a generic model costs a schema build.
         object.__setattr__(self, "content_model", PartitionedContent[self.model])  # type: ignore[name-defined]
 
@@ -110,7 +135,9 @@ class UnknownContentTypeError(LookupError):
         self.known = known
 
 
-def _registry(*types: ContentType[Any]) -> Mapping[str, ContentType[Any]]:
+def _registry(
+    *types: ContentType[Any], table: TableDescription = names.TABLE
+) -> Mapping[str, ContentType[Any]]:
     by_name: dict[str, ContentType[Any]] = {}
     for ct in types:
         if ct.name in by_name:
@@ -119,6 +146,13 @@ def _registry(*types: ContentType[Any]) -> Mapping[str, ContentType[Any]]:
             raise ValueError(
                 f"{ct.name}: partition prefix {INTERNAL_PARTITION_PREFIX!r} is reserved"
             )
+        for index in ct.indexes:
+            if index.on not in table.indexes:
+                raise ValueError(
+                    f"{ct.name}: index {index.name!r} is on {index.on.name!r}, which the table "
+                    f"does not have (it has {[i.name for i in table.indexes]}): add it to "
+                    "names.TABLE"
+                )
         by_name[ct.name] = ct
     return MappingProxyType(by_name)
 
@@ -131,6 +165,8 @@ CONTENT_TYPES: Final[Mapping[str, ContentType[Any]]] = _registry(
         partition_prefix="film",
         partition_name="actor",
         description="Film actors, keyed by content_ids=[id] (partition_ids=[]).",
+        # Actors by name: /records/actor/by/by_name?name=Steve%20Buscemi
+        indexes=(Index("by_name", on=names.GSI1, partition=("name",), sort=("id",)),),
     ),
     ContentType(
         "review",
@@ -138,8 +174,22 @@ CONTENT_TYPES: Final[Mapping[str, ContentType[Any]]] = _registry(
         partition_prefix="film",
         partition_name="review",
         description="Reviews of an actor: partition_ids=[actor_id], content_ids=[created].",
+        # Reviews of any actor by time: /records/review/by/by_created?prefix=2024-03. One index
+        # partition for all reviews: fine at this size, a hot partition at millions a day.
+        indexes=(Index("by_created", on=names.GSI1, sort=("created",)),),
     ),
 )
+
+
+def physical_indexes(
+    types: Mapping[str, ContentType[Any]] = CONTENT_TYPES,
+) -> tuple[PhysicalIndex, ...]:
+    """The physical indexes the content types' logical indexes are on (the API queries these)."""
+    seen: dict[str, PhysicalIndex] = {}
+    for ct in types.values():
+        for index in ct.indexes:
+            seen.setdefault(index.on.name, index.on)
+    return tuple(seen[name] for name in sorted(seen))
 
 
 def content_type(name: str) -> ContentType[Any]:

@@ -1,8 +1,17 @@
-"""Names that the CDK app and the handlers must agree on: one definition, imported by both."""
+"""Names that the CDK app and the handlers must agree on: one definition, imported by both.
+
+The table itself is :data:`TABLE`, the library's standard description: the CDK app, the local
+stack, the test fixtures and ``create_table`` all build it from there.
+
+>>> PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, [index.name for index in TABLE.indexes]
+('PARTITION_KEY', 'SORT_KEY', '_ttl', ['gsi1'])
+"""
 
 from __future__ import annotations
 
 from typing import Final
+
+from pydantic_dynamo.table import STANDARD_TABLE, PhysicalIndex, TableDescription
 
 # Environment variables the functions read (validated at start by ``records_service.settings``).
 ENV_TABLE_NAME: Final = "RECORDS_TABLE_NAME"
@@ -12,10 +21,23 @@ ENV_EVENTS_ENDPOINT: Final = "RECORDS_EVENTS_ENDPOINT"  # local stack / tests on
 ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 
-# The table's key attribute names (0.4.2 users choose their own; the service fixes these).
-PARTITION_KEY: Final = "PARTITION_KEY"
-SORT_KEY: Final = "SORT_KEY"
-TTL_ATTRIBUTE: Final = "_ttl"
+# The table: keys, TTL attribute and physical indexes (0.4.2 users choose their own key names;
+# the service fixes these). Add a physical index here, one per deploy (docs/deploy.md).
+TABLE: Final[TableDescription] = STANDARD_TABLE
+
+
+def _ttl_attribute(table: TableDescription) -> str:
+    # The service expires records (``expiry``) through TTL: its table must have the attribute.
+    if table.ttl_attribute is None:
+        raise ValueError("the service's table needs a TTL attribute")
+    return table.ttl_attribute
+
+
+PARTITION_KEY: Final = TABLE.partition_key
+SORT_KEY: Final = TABLE.sort_key
+TTL_ATTRIBUTE: Final = _ttl_attribute(TABLE)
+# The overloaded global index the content types' logical indexes share (content_types.py).
+GSI1: Final[PhysicalIndex] = TABLE.index("gsi1")
 
 # Event contract on the bus.
 EVENT_SOURCE: Final = "records.service"

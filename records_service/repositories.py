@@ -30,7 +30,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class Repositories:
-    """Builds and caches ``SyncDynamoRepository`` objects for content types.
+    """Builds and caches ``SyncDynamoRepository`` objects for content types, with their indexes.
 
     The DynamoDB client is obtained from ``client`` (by default the container's cached client
     for the configured endpoint) the first time a repository is built, not before: importing a
@@ -63,6 +63,7 @@ class Repositories:
                 partition_key=names.PARTITION_KEY,
                 sort_key=names.SORT_KEY,
                 consistent_reads=self._consistent_reads,
+                indexes=content_type.indexes,
                 client=self._client(),
             )
             self._built[key] = repo

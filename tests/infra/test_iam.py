@@ -31,6 +31,9 @@ API_TABLE = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
 )
+# Only the API reads an index, by Query, on the one index the content types are on.
+API_INDEX = ("dynamodb:Query",)
+QUERIED_INDEX = "gsi1"
 BATCH_WRITER_TABLE = ("dynamodb:BatchWriteItem",)
 WRITE_ONCE_TABLE = (
     "dynamodb:BatchGetItem",
@@ -92,10 +95,43 @@ def _worker(synthesized: Synthesized, route: topology.QueueRoute) -> QueueWorker
     return worker
 
 
-def test_api_function_may_call_only_the_api_table_actions(synthesized: Synthesized) -> None:
+def _index_arn(synthesized: Synthesized, index_name: str) -> Any:
+    """``<table arn>/index/<name>`` as the template spells it."""
+    return {
+        "Fn::Join": [
+            "",
+            [synthesized.resolve(synthesized.stack.table.table_arn), f"/index/{index_name}"],
+        ]
+    }
+
+
+def _index_grants(grants: set[Grant]) -> set[Grant]:
+    return {(action, resource) for action, resource in grants if "/index" in resource}
+
+
+def test_api_function_may_call_only_the_api_table_actions_and_query_its_index(
+    synthesized: Synthesized,
+) -> None:
     handler = synthesized.stack.api.handler
     table_arn = synthesized.stack.table.table_arn
-    assert _grants(synthesized, handler) == _expected(synthesized, handler, (API_TABLE, table_arn))
+    expected = _expected(synthesized, handler, (API_TABLE, table_arn))
+    expected |= {
+        (action, _canonical(_index_arn(synthesized, QUERIED_INDEX))) for action in API_INDEX
+    }
+
+    assert _grants(synthesized, handler) == expected
+
+
+def test_api_may_only_query_the_named_index_never_every_index(synthesized: Synthesized) -> None:
+    grants = _index_grants(_grants(synthesized, synthesized.stack.api.handler))
+
+    assert grants == {("dynamodb:Query", _canonical(_index_arn(synthesized, QUERIED_INDEX)))}
+    assert not any("*" in resource for _, resource in grants)
+
+
+def test_queue_workers_have_no_access_to_any_index(synthesized: Synthesized) -> None:
+    for worker in synthesized.stack.ingestion.workers:
+        assert _index_grants(_grants(synthesized, worker.handler)) == set(), worker.node.id
 
 
 def test_batch_writer_may_only_batch_write_and_consume_its_queue(
@@ -125,6 +161,7 @@ def test_write_once_may_write_consume_its_queue_and_put_events_on_the_bus_only(
 
 def test_the_spelled_out_sets_match_the_infra_constants() -> None:
     assert permissions.API_TABLE_ACTIONS == API_TABLE
+    assert permissions.API_INDEX_ACTIONS == API_INDEX
     assert permissions.BATCH_WRITER_TABLE_ACTIONS == BATCH_WRITER_TABLE
     assert permissions.WRITE_ONCE_TABLE_ACTIONS == WRITE_ONCE_TABLE
 

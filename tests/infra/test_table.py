@@ -1,13 +1,34 @@
-"""The records table: keys as the library expects them, TTL, PITR, encryption, protection."""
+"""The records table: keys and indexes as the library expects them, TTL, PITR, encryption."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 
+from infra.table import RecordsTable
+from pydantic_dynamo.table import PhysicalIndex, Projection, TableDescription
 from records_service import names
+from records_service.content_types import CONTENT_TYPES
 from tests.infra.conftest import Synthesized
 
 TABLE = "AWS::DynamoDB::Table"
+# The physical index the content types share, spelled out independently of names.TABLE.
+GSI1 = {
+    "IndexName": "gsi1",
+    "KeySchema": [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "ALL"},
+}
+
+
+def _table_properties(template: Template) -> dict[str, Any]:
+    (table,) = template.find_resources(TABLE).values()
+    properties: dict[str, Any] = table["Properties"]
+    return properties
 
 
 def test_there_is_exactly_one_table(template: Template) -> None:
@@ -22,14 +43,37 @@ def test_keys_are_the_service_key_names_as_strings(template: Template) -> None:
                 {"AttributeName": names.PARTITION_KEY, "KeyType": "HASH"},
                 {"AttributeName": names.SORT_KEY, "KeyType": "RANGE"},
             ],
-            "AttributeDefinitions": Match.array_equals(
-                [
-                    {"AttributeName": names.PARTITION_KEY, "AttributeType": "S"},
-                    {"AttributeName": names.SORT_KEY, "AttributeType": "S"},
-                ]
-            ),
         },
     )
+
+
+def test_attributes_defined_are_the_table_and_index_keys_as_strings(template: Template) -> None:
+    definitions = _table_properties(template)["AttributeDefinitions"]
+    assert sorted(definitions, key=lambda d: d["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in sorted([names.PARTITION_KEY, names.SORT_KEY, "gsi1pk", "gsi1sk"])
+    ]
+
+
+def test_the_one_global_index_is_gsi1_with_its_keys_and_every_attribute(
+    template: Template,
+) -> None:
+    assert _table_properties(template)["GlobalSecondaryIndexes"] == [GSI1]
+    assert "LocalSecondaryIndexes" not in _table_properties(template)
+
+
+def test_the_deployed_table_is_the_one_create_table_makes(template: Template) -> None:
+    """The CDK app and ``create_table`` (local stack, fixtures) read one description."""
+    request = names.TABLE.create_table_request("any")
+    properties = _table_properties(template)
+
+    assert properties["KeySchema"] == request["KeySchema"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        request["AttributeDefinitions"], key=str
+    )
+    assert properties["GlobalSecondaryIndexes"] == request["GlobalSecondaryIndexes"]
+    assert properties["BillingMode"] == request["BillingMode"]
+    assert properties["TimeToLiveSpecification"]["AttributeName"] == names.TABLE.ttl_attribute
 
 
 def test_ttl_is_on_the_library_ttl_attribute(template: Template) -> None:
@@ -84,3 +128,33 @@ def test_function_log_groups_are_retained_unless_ephemeral(
     all_groups = template.find_resources("AWS::Logs::LogGroup")
     assert len(retained) == len(all_groups) > 0
     assert len(deleted) == len(all_groups)
+
+
+def test_every_index_a_content_type_declares_is_on_a_deployed_index(template: Template) -> None:
+    deployed = {gsi["IndexName"] for gsi in _table_properties(template)["GlobalSecondaryIndexes"]}
+    declared = {index.on.name for ct in CONTENT_TYPES.values() for index in ct.indexes}
+
+    assert declared
+    assert declared <= deployed
+
+
+def test_any_description_becomes_its_indexes_with_their_projections() -> None:
+    description = TableDescription(
+        indexes=(
+            PhysicalIndex.global_("gsi1"),
+            PhysicalIndex.global_("gsi2", Projection.include("name", "created")),
+            PhysicalIndex.global_("gsi3", Projection.keys_only()),
+            PhysicalIndex.local("lsi1", Projection.include("name")),
+        )
+    )
+    stack = Stack(App(), "Indexes")
+    RecordsTable(stack, "Records", ephemeral=True, description=description)
+    request = description.create_table_request("any")
+
+    properties = _table_properties(Template.from_stack(stack))
+
+    assert properties["GlobalSecondaryIndexes"] == request["GlobalSecondaryIndexes"]
+    assert properties["LocalSecondaryIndexes"] == request["LocalSecondaryIndexes"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        request["AttributeDefinitions"], key=str
+    )

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local_stack.dynamodb_local import DynamoDBLocal, create_records_table
+from local_stack.dynamodb_local import DynamoDBLocal
 from pydantic_dynamo import RetryPolicy, SyncDynamoRepository
+from pydantic_dynamo.table import create_table
 from tests.integration.harness import (
     CONTENT_TYPE,
     PARTITION_KEY,
@@ -106,7 +107,7 @@ def write_raw(dynamodb_client: DynamoDBClient, table_name: str) -> WriteRaw:
 def large_table(dynamodb_client: DynamoDBClient) -> Iterator[str]:
     """A table holding LARGE_COUNT padded Examples under ["films"], written once per module."""
     name = f"test-large-{uuid.uuid4().hex}"
-    create_records_table(dynamodb_client, name)
+    create_table(dynamodb_client, name)  # the standard table, as ``table_name`` makes
     writer = SyncDynamoRepository[Example](
         item_class=Example,
         partition_prefix=PARTITION_PREFIX,

@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from pydantic_dynamo.table import create_table
 from records_service import clients, names
 from tests.service.helpers import (
     BUS_NAME,
@@ -34,28 +35,6 @@ from tests.service.helpers import (
     WrappedClient,
     api_handler,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-
-def _create_table(client: DynamoDBClient, table_name: str) -> None:
-    client.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": names.PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": names.SORT_KEY, "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": names.PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": names.SORT_KEY, "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": names.TTL_ATTRIBUTE},
-    )
 
 
 @pytest.fixture(scope="package")
@@ -105,7 +84,7 @@ def service_env(
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     if on_moto:
-        _create_table(dynamodb, table_name)
+        create_table(dynamodb, table_name, names.TABLE)
     sqs = boto3.client("sqs", region_name=REGION)
     events = boto3.client("events", region_name=REGION)
     bus_name = f"{BUS_NAME}-{suffix}"
