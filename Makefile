@@ -8,6 +8,8 @@
 #   make format   ruff format + ruff check --fix
 #   make dev      setup, then the local stack until Ctrl-C (docs/local.md); ARGS="--port 0 ..."
 #   make feed     FILE=x.jsonl TYPE=actor: send a JSONL file of contents to the local stack's bus
+#   make backfill TYPE=actor: write a content type's index values onto its existing records
+#                 (RECORDS_TABLE_NAME, and RECORDS_DYNAMODB_ENDPOINT for a local table; docs/backfill.md)
 #   make bench    the side-by-side benchmarks on DynamoDB Local; rewrites docs/benchmarks.md
 
 PYTHON ?= python3.11
@@ -33,7 +35,7 @@ SHELL := /bin/bash
 .PHONY: help setup setup-python setup-node setup-java setup-browser lint test unit format dev feed bench
 
 help:
-	@echo "make setup | lint | test | unit | format | dev | feed | bench | layer | synth | cold-imports   (PYTHON=$(PYTHON))"
+	@echo "make setup | lint | test | unit | format | dev | feed | backfill | bench | layer | synth | cold-imports   (PYTHON=$(PYTHON))"
 
 setup: setup-python setup-node setup-java setup-browser
 
@@ -112,6 +114,15 @@ dev: setup-python setup-node
 feed: setup-python
 	@[ -n "$(FILE)" ] && [ -n "$(TYPE)" ] || { echo "usage: make feed FILE=contents.jsonl TYPE=actor [ARGS='--detail-type RecordsOffered']" >&2; exit 2; }
 	$(BIN)/python -m local_stack.feed "$(FILE)" --content-type "$(TYPE)" $(ARGS)
+
+# Resumable: the checkpoint (CHECKPOINT, default build/backfill-TYPE.json) lets a rerun continue;
+# delete it to scan again from the start.
+.PHONY: backfill
+CHECKPOINT ?= build/backfill-$(TYPE).json
+backfill: setup-python
+	@[ -n "$(TYPE)" ] || { echo "usage: RECORDS_TABLE_NAME=records [RECORDS_DYNAMODB_ENDPOINT=http://127.0.0.1:8000] make backfill TYPE=actor [CHECKPOINT=file.json] [ARGS='--segments 8 --rate 500 --dry-run']" >&2; exit 2; }
+	@[ -n "$${RECORDS_TABLE_NAME:-}" ] || { echo "ERROR: set RECORDS_TABLE_NAME to the table to backfill (and RECORDS_DYNAMODB_ENDPOINT for a local one)" >&2; exit 2; }
+	$(BIN)/python -m records_service.backfill --content-type "$(TYPE)" --checkpoint "$(CHECKPOINT)" $(ARGS)
 
 lint: setup-python
 	@rc=0; \

@@ -1,0 +1,200 @@
+"""Writing an item's index attributes onto it in place: the pure core of the index backfill.
+
+For an item read from the table, :func:`repair_request` computes the index key attributes its
+model should carry (as every write computes them, from the model's Python-mode dump) and, when
+the stored ones differ, an UpdateItem that SETs the right ones and REMOVEs stale ones (an index
+the item has left: sparse). The update is conditioned on the item still existing with the
+composing attributes it was read with (equal, or absent), so a writer that changed the item
+meanwhile is never overwritten with values computed from the old one; nothing else about the
+item changes (its version and timestamp stay: this is maintenance, not a write of content).
+
+:func:`repair_segment_flow` does that for a whole scan segment, page by page, as a sans-I/O
+flow: it emits a :class:`RepairedPage` once every item of a page is handled, which is when the
+page's ``last_key`` may be recorded as done.
+
+>>> from pydantic import BaseModel
+>>> from pydantic_dynamo.indexes import Index
+>>> from pydantic_dynamo.table import PhysicalIndex
+>>> class Actor(BaseModel):
+...     id: str
+...     name: str | None = None
+>>> core = RepositoryCore(item_class=Actor, partition_prefix="app", partition_name="films",
+...     content_type="actor", table_name="t", partition_key="pk", sort_key="sk",
+...     indexes=[Index("by_name", on=PhysicalIndex.global_("gsi1"), partition=("name",))])
+>>> raw = {"pk": {"S": "app#films#"}, "sk": {"S": "actor#a1"}, "id": {"S": "a1"},
+...        "name": {"S": "Al"}}
+>>> request = repair_request(core, raw)
+>>> request["UpdateExpression"]
+'SET #n0 = :v0, #n1 = :v1'
+>>> request["ConditionExpression"]
+'attribute_exists(#n2) AND #n3 = :v2'
+>>> fixed = {**raw, "gsi1pk": {"S": "app#films#actor#by_name#Al"},
+...          "gsi1sk": {"S": "actor#by_name#"}}
+>>> repair_request(core, fixed) is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_dynamo.aws_errors import error_code
+from pydantic_dynamo.conditions import Condition, all_of, encoded, raw_attr, render
+from pydantic_dynamo.flows import Call, Flow, Sleep, Step
+from pydantic_dynamo.operations import RepositoryCore
+from pydantic_dynamo.placeholders import Placeholders
+from pydantic_dynamo.progress import Counts
+from pydantic_dynamo.rate_limit import TokenBucket
+from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.scan import ScanPage, ScanPlan, call_patiently, segment_flow
+
+__all__ = [
+    "RepairedPage",
+    "Undecodable",
+    "repair_page_flow",
+    "repair_request",
+    "repair_segment_flow",
+]
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """An item left as it is: the model cannot read it, or its index values cannot be made."""
+
+    key: dict[str, str]
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepairedPage:
+    """One scan page, every item handled: what was done, and where the segment now stands."""
+
+    segment: int
+    last_key: Item | None
+    counts: Counts
+    undecodable: list[Undecodable] = field(default_factory=list)
+
+
+def _unchanged(core: RepositoryCore[Any], raw: Item) -> Condition:
+    """The item still exists and holds the composing attributes it was read with."""
+    terms = [raw_attr(core.partition_key).exists()]
+    for name in sorted(core.indexes.by_field):
+        path = raw_attr(name)
+        stored = raw.get(name)
+        if stored is None:
+            terms.append(path.not_exists())
+        elif "NULL" in stored:
+            terms.append(path.is_type("NULL"))
+        else:
+            ((kind, payload),) = stored.items()  # a composing field is a scalar
+            terms.append(path == encoded(kind, payload))
+    condition = all_of(terms)
+    assert condition is not None  # the key's term is always there
+    return condition
+
+
+def repair_request(core: RepositoryCore[Any], raw: Item) -> Item | None:
+    """The UpdateItem putting ``raw``'s index attributes right, or ``None`` if they are.
+
+    Raises what decoding raises for an item the model cannot read (a ``ValidationError``, an
+    ``InvalidKeyError``...) and the library's errors for index values that cannot be made.
+    """
+    content = core.decode(raw)
+    wanted = core.indexes.attributes(content.item.model_dump(by_alias=False))
+    stored = {name: raw[name] for name in core.indexes.key_attributes if name in raw}
+    if stored == wanted:
+        return None
+    placeholders = Placeholders()
+    sets = [
+        f"{placeholders.name(name)} = {placeholders.value(value)}"
+        for name, value in wanted.items()
+        if stored.get(name) != value
+    ]
+    removes = [placeholders.name(name) for name in sorted(stored.keys() - wanted.keys())]
+    clauses = []
+    if sets:
+        clauses.append("SET " + ", ".join(sets))
+    if removes:
+        clauses.append("REMOVE " + ", ".join(removes))
+    request: Item = {
+        "TableName": core.table_name,
+        "Key": {core.partition_key: raw[core.partition_key], core.sort_key: raw[core.sort_key]},
+        "UpdateExpression": " ".join(clauses),
+        "ConditionExpression": render(_unchanged(core, raw), None, placeholders),
+    }
+    return placeholders.add_to(request)
+
+
+def repair_page_flow(
+    core: RepositoryCore[Any],
+    page: ScanPage,
+    *,
+    retry_policy: RetryPolicy,
+    bucket: TokenBucket | None = None,
+    dry_run: bool = False,
+) -> Generator[Step, Any, RepairedPage]:
+    """Put right the index attributes of every item of ``page``, one UpdateItem at a time.
+
+    An update whose condition fails counts as ``changed_meanwhile`` (someone rewrote or
+    deleted the item, and the library's writes keep index values themselves); throttling is
+    retried (:func:`~pydantic_dynamo.scan.call_patiently`); ``bucket`` paces the updates; a dry
+    run counts what it would update and sends nothing.
+    """
+    undecodable: list[Undecodable] = []
+    updated = right = changed = 0
+    for raw in page.items:
+        try:
+            request = repair_request(core, raw)
+        except Exception as error:  # any reason the model or the index refuses it
+            key = {core.partition_key: raw[core.partition_key], core.sort_key: raw[core.sort_key]}
+            undecodable.append(Undecodable(core.plain_key(key), f"{type(error).__name__}: {error}"))
+            continue
+        if request is None:
+            right += 1
+            continue
+        if dry_run:
+            updated += 1
+            continue
+        if bucket is not None and (wait := bucket.reserve()) > 0:
+            yield Sleep(wait)
+        try:
+            yield from call_patiently(Call("update_item", request), retry_policy)
+        except Exception as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            changed += 1
+        else:
+            updated += 1
+    counts = Counts(
+        scanned=len(page.items),
+        updated=updated,
+        already_right=right,
+        changed_meanwhile=changed,
+        undecodable=len(undecodable),
+    )
+    return RepairedPage(page.segment, page.last_key, counts, undecodable)
+
+
+def repair_segment_flow(
+    core: RepositoryCore[Any],
+    plan: ScanPlan,
+    segment: int,
+    start_key: Item | None,
+    *,
+    retry_policy: RetryPolicy,
+    bucket: TokenBucket | None = None,
+    dry_run: bool = False,
+) -> Flow:
+    """Scan one segment from ``start_key`` and repair each page; emits a :class:`RepairedPage`
+    after each page is fully handled."""
+
+    def repair(page: ScanPage) -> Generator[Step, Any, RepairedPage]:
+        return repair_page_flow(
+            core, page, retry_policy=retry_policy, bucket=bucket, dry_run=dry_run
+        )
+
+    return segment_flow(plan, segment, start_key, retry_policy, handle=repair)
