@@ -5,12 +5,13 @@ itself (a URL too long, a method it does not forward, a body over 10 MB) carry
 ``x-amzn-ErrorType``, as API Gateway's own responses do, and are not the document's to list.
 
 A few rules are stated in the document's words but cannot be a JSON Schema (one parameter's
-schema cannot see another): a range takes ``start`` and ``end`` together, of as many ids, and
-not with ``prefix``; a ``cursor`` is one the API answered (opaque); a filter's value reads as
-its attribute's type; ``If-Match`` and a body's ``current_version`` agree when both are given;
-an update names an attribute once (not set and removed). Schemathesis would call every request
-that breaks them "valid"; ``filter_case`` keeps such requests out of the positive cases only,
-so the negative ones still check that each is refused.
+schema cannot see another): a range (of a listing or an index query) takes ``start`` and
+``end`` together, of as many values, and not with ``prefix``; a ``cursor`` is one the API
+answered (opaque); a filter's value reads as its attribute's type; ``If-Match`` and a body's
+``current_version`` agree when both are given; an update names an attribute once (not set and
+removed). Schemathesis would call every request that breaks them "valid"; ``filter_case`` keeps
+such requests out of the positive cases only, so the negative ones still check that each is
+refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from schemathesis.core.transport import Response
 
 from pydantic_dynamo import InvalidAttributeError
 from records_api.errors import ApiError
-from records_api.paths import route_of
+from records_api.paths import index_of, route_of
 from records_api.query import parse_filters, parse_version
 from records_service.content_types import CONTENT_TYPES
 
@@ -48,9 +49,11 @@ def _values(query: dict[str, Any], name: str) -> list[str] | None:
 
 
 def breaks_a_listing_rule(case: Case[Any]) -> bool:
-    """Whether a listing request breaks a rule the document states only in words."""
+    """Whether a listing or index query breaks a rule the document states only in words."""
     route = route_of(case.path)
-    if case.method.upper() != "GET" or route is None or route[1] or not case.query:
+    if case.method.upper() != "GET" or route is None or not case.query:
+        return False
+    if route[1] and index_of(route[1]) is None:
         return False
     query = dict(case.query)
     start, end, prefix = _values(query, "start"), _values(query, "end"), _values(query, "prefix")

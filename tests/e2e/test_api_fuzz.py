@@ -16,10 +16,14 @@ Run through schemathesis' CLI: its pytest plugin does not work with pytest 9.2
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
+import requests
+
 from local_stack import config
+from records_service.content_types import CONTENT_TYPES
 from tests.e2e.stack_process import RunningStack
 
 MAX_EXAMPLES = 25
@@ -31,9 +35,24 @@ CHECKS = "all"
 EXCLUDED_CHECKS = "status_code_conformance"
 
 
+def _operation_ids(api_url: str) -> set[str]:
+    document = requests.get(f"{api_url}/openapi.json", timeout=30).json()
+    return {
+        operation["operationId"]
+        for path in document["paths"].values()
+        for operation in path.values()
+    }
+
+
 def test_no_operation_answers_5xx_or_off_its_documented_schema(
     local_stack: RunningStack,
 ) -> None:
+    operations = _operation_ids(local_stack.api_url)
+    index_queries = {
+        f"query_{ct.name}_{index.name}" for ct in CONTENT_TYPES.values() for index in ct.indexes
+    }
+    assert index_queries, "the registry declares indexes: their queries are fuzzed too"
+    assert index_queries <= operations, sorted(operations)
     command = [
         sys.executable,
         "-m",
@@ -79,4 +98,5 @@ def test_no_operation_answers_5xx_or_off_its_documented_schema(
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
-    assert "Tested: " in output, output[-5000:]
+    # Every operation of the document, the index queries among them.
+    assert re.search(rf"Tested: {len(operations)}\b", output), output[-5000:]

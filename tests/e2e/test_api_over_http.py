@@ -129,6 +129,27 @@ def test_list_between_in_descending_order(api: ApiClient) -> None:
     assert [c["content_ids"][0] for c in page.json()["contents"]] == created[1::-1]
 
 
+def test_an_index_query_pages_through_actors_by_name(api: ApiClient) -> None:
+    name = _new_id("Steve Buscemi")  # a name of this test's own, with a space to encode
+    ids = sorted(_new_id("actor") for _ in range(3))
+    batch = {"contents": [_actor(actor_id, name) for actor_id in ids]}
+    assert api.request("POST", "/records/actor/batch", json=batch).status_code == 200
+
+    first = api.request("GET", "/records/actor/by/by_name", params={"name": name, "limit": 2})
+    cursor = first.json()["cursor"]
+    second = api.request(
+        "GET", "/records/actor/by/by_name", params={"name": name, "limit": 2, "cursor": cursor}
+    )
+    listing = api.request("GET", "/records/actor", params={"cursor": cursor})
+
+    assert first.status_code == 200, first.text
+    assert [c["content_ids"][0] for c in first.json()["contents"]] == ids[:2]
+    assert [c["content_ids"][0] for c in second.json()["contents"]] == ids[2:]
+    assert second.json()["cursor"] is None
+    assert listing.status_code == 400
+    assert listing.json()["error"] == "invalid_cursor"
+
+
 def test_batch_get_answers_found_contents_and_missing_keys(api: ApiClient) -> None:
     present, absent = _new_id("actor"), _new_id("actor")
     assert api.request("PUT", "/records/actor", json=_actor(present)).status_code == 200

@@ -90,6 +90,7 @@ QUERY = st.dictionaries(
             "cursor",
             "order",
             "filter",
+            "name",
         ]
     ),
     st.lists(QUERY_VALUE, min_size=1, max_size=3),
@@ -150,7 +151,14 @@ REQUESTS = st.one_of(
     st.tuples(st.just("PATCH"), st.just("/records/actor/item"), UPDATE | JSON),
     st.tuples(
         st.sampled_from(["GET", "DELETE"]),
-        st.sampled_from(["/records/review/item", "/records/actor"]),
+        st.sampled_from(
+            [
+                "/records/review/item",
+                "/records/actor",
+                "/records/actor/by/by_name",
+                "/records/review/by/by_created",
+            ]
+        ),
         st.none(),
     ),
     st.tuples(

@@ -59,7 +59,13 @@ def build_app(
         description="Pydantic-modelled records in DynamoDB. Errors answer an ErrorBody: "
         "{error, message, detail}.",
     )
-    register_error_handlers(app, logger, metrics, served=[ct.name for ct in served])
+    register_error_handlers(
+        app,
+        logger,
+        metrics,
+        served=[ct.name for ct in served],
+        indexes={ct.name: [index.name for index in ct.indexes] for ct in served},
+    )
     register_routes(app, served, repositories or Repositories(settings), metrics)
     return app
 

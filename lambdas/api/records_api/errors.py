@@ -1,10 +1,11 @@
 """Every failure the API can answer, mapped to an HTTP status and an ``ErrorBody``.
 
 Bad input of any kind is a 4xx whose body names the problem: request validation (422, or 400
-for malformed JSON), the library's precise errors (400/404/409/413), unknown routes and content
-types (404). AWS errors are answered by their kind (:func:`pydantic_dynamo.classify`): a
-refusal is the caller's (400), load is a 503 with ``Retry-After``, and only a fault of the
-service itself is a 500, whose body carries no internals.
+for malformed JSON), the library's precise errors (400/404/409/413), unknown routes, content
+types and indexes (404). AWS errors are answered by their kind
+(:func:`pydantic_dynamo.classify`): a refusal is the caller's (400), load is a 503 with
+``Retry-After``, and only a fault of the service itself is a 500, whose body carries no
+internals.
 
 The mapping is one table, ``ERRORS``: (exception types, the answer). Powertools finds the
 handler of a raised exception by its MRO, so the most specific row wins (``ItemNotFoundError``
@@ -40,7 +41,7 @@ from pydantic_dynamo import (
 )
 from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.aws_errors import error_response as aws_error_response
-from records_api.paths import BATCH, ITEM, route_of
+from records_api.paths import BATCH, ITEM, index_of, index_path, route_of
 from records_api.schemas import ErrorBody
 from records_service import names
 from records_service.content_types import CONTENT_TYPES, UnknownContentTypeError
@@ -112,7 +113,7 @@ class Failure:
 _DESCRIPTIONS = {
     400: "Bad request: malformed JSON, a bad query parameter, an attribute the model lacks, "
     "a reserved name, a key DynamoDB would refuse or a bad cursor",
-    404: "No such item, route or content type",
+    404: "No such item, route, content type or index",
     409: "Version conflict (optimistic locking)",
     413: "The item exceeds DynamoDB's 400 KB limit",
     422: "The request does not match the schema (path, query, header or body)",
@@ -286,7 +287,7 @@ ERRORS: Final[tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Failure]]
 )
 
 
-def _no_route(event: Any, served: Collection[str]) -> Failure:
+def _no_route(event: Any, served: Collection[str], indexes: Mapping[str, list[str]]) -> Failure:
     route = route_of(event.path)
     if route is not None and route[0] not in served:
         return Failure(
@@ -294,6 +295,17 @@ def _no_route(event: Any, served: Collection[str]) -> Failure:
             "unknown_content_type",
             str(UnknownContentTypeError(route[0], sorted(served))),
             {"known": sorted(served)},
+        )
+    index = None if route is None else index_of(route[1])
+    if route is not None and index is not None:
+        known = indexes.get(route[0], [])
+        missing = f"has no index {index!r}" if index else "takes an index name"
+        return Failure(
+            HTTPStatus.NOT_FOUND,
+            "unknown_index",
+            f"GET {index_path(route[0], '<index>')}: content type {route[0]!r} {missing}; "
+            f"its indexes: {', '.join(known) or 'none'}",
+            {"known": known},
         )
     return Failure(
         HTTPStatus.NOT_FOUND,
@@ -321,13 +333,18 @@ def register_error_handlers(
     logger: Logger,
     metrics: Metrics,
     served: Collection[str] | None = None,
+    indexes: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
     """Install the ``ERRORS`` table and the not-found handler on ``app``.
 
     ``served`` are the content types the app serves (a path naming another is answered
-    ``unknown_content_type``); by default the registry's.
+    ``unknown_content_type``) and ``indexes`` their index names (``/records/{ct}/by/{name}``
+    naming another is answered ``unknown_index``); by default the registry's.
     """
     known = sorted(CONTENT_TYPES) if served is None else sorted(served)
+    if indexes is None:
+        indexes = {name: [i.name for i in ct.indexes] for name, ct in CONTENT_TYPES.items()}
+    known_indexes = {name: sorted(index_names) for name, index_names in indexes.items()}
 
     def answer(failure: Failure) -> Response[dict[str, Any]]:
         if failure.log == "error":
@@ -350,6 +367,6 @@ def register_error_handlers(
         app.exception_handler(list(types))(handle)
 
     def not_found(exc: NotFoundError) -> Response[dict[str, Any]]:
-        return answer(_no_route(app.current_event, known))
+        return answer(_no_route(app.current_event, known, known_indexes))
 
     app.exception_handler(NotFoundError)(not_found)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from pydantic_dynamo import BatchResponse, PartitionedContent, UnprocessedItemsError
 from pydantic_dynamo.aws_errors import ErrorKind
 from records_api.errors import ApiError
+from records_api.params import DEFAULT_PAGE_SIZE
 from records_api.query import parse_filters, parse_version, sort_ascending
 from records_api.schemas import (
     BatchGetResult,
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_CONTENT_BYTES",
     "MAX_PAGES_PER_REQUEST",
     "ContentOperations",
+    "PageRequest",
     "payload_bytes",
     "to_json",
     "with_contents",
@@ -54,6 +57,23 @@ MAX_PAGES_PER_REQUEST = 10
 MAX_CONTENT_BYTES = LAMBDA_MAX_RESPONSE_BYTES - 1024 * 1024
 
 Ids = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The page a listing or an index query asks for, as its query string gives it.
+
+    The sort selection (``prefix``, or ``start`` and ``end``: one value per sort-key part, in
+    order), the page size, the cursor of the previous page, the order and the ``filter`` values.
+    """
+
+    prefix: list[str] | None = None
+    start: list[str] | None = None
+    end: list[str] | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    order: Literal["asc", "desc"] = "asc"
+    filters: list[str] | None = None
 
 
 def to_json(value: BaseModel) -> bytes:
@@ -242,47 +262,40 @@ class ContentOperations(Generic[ModelT]):
             result = BatchGetResult[ModelT](contents=[], missing=left, unprocessed=[])
         return _json_response(with_contents(result, bodies))
 
-    def list_page(
-        self,
-        partition_id: list[str] | None,
-        prefix: list[str] | None,
-        start: list[str] | None,
-        end: list[str] | None,
-        limit: int,
-        cursor: str | None,
-        order: Literal["asc", "desc"],
-        filters: list[str] | None,
-    ) -> Response[str]:
+    def list_page(self, partition_id: list[str] | None, page: PageRequest) -> Response[str]:
         """One page of a partition's contents, by content-id prefix or range."""
-        if (start is None) != (end is None):
-            raise ApiError(
-                HTTPStatus.BAD_REQUEST,
-                "invalid_range",
-                "give both start and end (a range), or neither",
-            )
-        if start is not None and end is not None and len(start) != len(end):
-            raise ApiError(
-                HTTPStatus.BAD_REQUEST,
-                "invalid_range",
-                f"start has {len(start)} id(s) and end {len(end)}: give as many of each",
-            )
-        if start is not None and prefix is not None:
-            raise ApiError(
-                HTTPStatus.BAD_REQUEST,
-                "invalid_range",
-                "give either prefix or start and end, not both",
-            )
-        options: dict[str, Any] = {
-            "sort_ascending": sort_ascending(order),
-            "limit": limit,
-            "filters": parse_filters(self.content_type.model, filters or []),
-            "cursor": cursor,
-        }
-        if start is not None and end is not None:
-            pages = self.repo.list_between(_ids(partition_id), start, end, **options)
+        between = _sort_range(page)
+        options = self._page_options(page)
+        if between is not None:
+            pages = self.repo.list_between(_ids(partition_id), *between, **options)
         else:
-            pages = self.repo.list(_ids(partition_id), prefix, **options)
-        return _one_page(pages, limit, cursor)
+            pages = self.repo.list(_ids(partition_id), page.prefix, **options)
+        return _one_page(pages, page.limit, page.cursor)
+
+    def query_index_page(
+        self, index: str, partition: Sequence[Any], page: PageRequest
+    ) -> Response[str]:
+        """One page of an index's entries: ``partition`` holds one value per partition field.
+
+        The sort values (``prefix``, or ``start`` and ``end``) are text, one per sort field in
+        order, the last one a prefix of the stored text (``2024-03`` matches all of March).
+        """
+        between = _sort_range(page)
+        options = self._page_options(page)
+        if between is not None:
+            pages = self.repo.query_index(index, partition, between=between, **options)
+        else:
+            pages = self.repo.query_index(index, partition, prefix=page.prefix or (), **options)
+        return _one_page(pages, page.limit, page.cursor)
+
+    def _page_options(self, page: PageRequest) -> dict[str, Any]:
+        """The library's paging arguments, shared by a listing and an index query."""
+        return {
+            "sort_ascending": sort_ascending(page.order),
+            "limit": page.limit,
+            "filters": parse_filters(self.content_type.model, page.filters or []),
+            "cursor": page.cursor,
+        }
 
     def update(
         self,
@@ -312,6 +325,35 @@ class ContentOperations(Generic[ModelT]):
         if not self.repo.delete_item(_ids(partition_id), _ids(content_id), current_version=version):
             raise ApiError(HTTPStatus.NOT_FOUND, "not_found", "no such item")
         return Response(status_code=HTTPStatus.NO_CONTENT, body="")
+
+
+def _sort_range(page: PageRequest) -> tuple[list[str], list[str]] | None:
+    """``(start, end)`` when ``page`` asks for a range, ``None`` for a prefix (or all).
+
+    A range takes ``start`` and ``end`` together, of as many values, and not with ``prefix``.
+    """
+    prefix, start, end = page.prefix, page.start, page.end
+    if (start is None) != (end is None):
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_range",
+            "give both start and end (a range), or neither",
+        )
+    if start is None or end is None:
+        return None
+    if len(start) != len(end):
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_range",
+            f"start has {len(start)} value(s) and end {len(end)}: give as many of each",
+        )
+    if prefix is not None:
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_range",
+            "give either prefix or start and end, not both",
+        )
+    return start, end
 
 
 def _one_page(

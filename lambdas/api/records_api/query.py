@@ -33,7 +33,7 @@ import re
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -48,6 +48,7 @@ __all__ = [
     "parse_filters",
     "parse_version",
     "sort_ascending",
+    "value_type",
 ]
 
 FILTER_SYNTAX = (
@@ -107,6 +108,23 @@ def _field_type(model: type[BaseModel], path: str) -> Any:
         else:
             raise InvalidAttributeError(path, f"{name!r} is not inside a model or mapping")
     return annotation
+
+
+def value_type(model: type[BaseModel], name: str) -> Any:
+    """The type a query value of ``model``'s field ``name`` is read as.
+
+    The field's annotation without ``None`` (a query string cannot carry a null), with the
+    field's constraints.
+
+    >>> from pydantic import Field
+    >>> class Sample(BaseModel):
+    ...     size: int | None = Field(default=None, ge=0)
+    >>> value_type(Sample, "size")
+    typing.Annotated[int, Ge(ge=0)]
+    """
+    field = model.model_fields[name]
+    annotation = _strip_optional(field.annotation)
+    return Annotated[(annotation, *field.metadata)] if field.metadata else annotation
 
 
 @functools.cache

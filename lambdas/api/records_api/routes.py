@@ -1,25 +1,34 @@
 """The API's routes: the same eight operations for every content type in the registry.
 
 Each content type gets its own concrete routes (``/records/actor``, ``/records/review``...) typed
-with its own model, so request validation is exact and the OpenAPI document shows every model.
-This module declares the routes (paths, parameters, OpenAPI metadata); ``operations`` holds what
-they do, and the library does the work.
+with its own model, so request validation is exact and the OpenAPI document shows every model,
+and one query route per index it declares (``index_routes``). This module declares the routes
+(paths, parameters, OpenAPI metadata); ``operations`` holds what they do, and the library does
+the work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from records_api.errors import ApiError, error_responses
-from records_api.operations import ContentOperations
-from records_api.paths import BATCH, BATCH_GET, ITEM, content_path
-from records_api.query import CURSOR_PATTERN, FILTER_SYNTAX, IF_MATCH_PATTERN, filter_pattern
+from records_api.index_routes import register_indexes
+from records_api.operations import ContentOperations, PageRequest
+from records_api.params import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PAGING,
+    answer,
+    page_parameters,
+)
+from records_api.paths import BATCH, BATCH_GET, ITEM, content_path, index_path
+from records_api.query import IF_MATCH_PATTERN
 from records_api.schemas import (
     BatchGetResult,
     BatchIn,
@@ -36,7 +45,6 @@ from records_service.content_types import ContentType
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
     from records_service.repositories import Repositories
 
@@ -50,8 +58,6 @@ __all__ = [
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 # What API Gateway's ANY method forwards to the function.
 FORWARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -80,15 +86,10 @@ def _with_types(func: Callable[..., Any], **params: Any) -> Callable[..., Any]:
     The route functions are built per content type, so their types are only known at run time.
     No return annotation: each operation answers a body it serialized once, from its model, and
     measured against the response budget (``operations.to_json``); Powertools passes it on as
-    it is. The route's ``responses`` declare that model (``_answer``) for the document.
+    it is. The route's ``responses`` declare that model (``params.answer``) for the document.
     """
     func.__annotations__ = dict(params)
     return func
-
-
-def _answer(description: str, model: Any) -> OpenAPIResponse:
-    """A 200 answering ``model`` as JSON, for the document (the route does not annotate it)."""
-    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
 def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[Any]) -> None:
@@ -122,7 +123,8 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         order: Any = "asc",
         filters: Any = None,
     ) -> Any:
-        return ops.list_page(partition_id, prefix, start, end, limit, cursor, order, filters)
+        page = PageRequest(prefix, start, end, limit, cursor, order, filters)
+        return ops.list_page(partition_id, page)
 
     def update_item(
         command: Any, partition_id: Any = None, content_id: Any = None, if_match: Any = None
@@ -145,7 +147,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         operation_id=f"put_{ct.name}",
         tags=tags,
         responses={
-            200: _answer("The stored content", stored),
+            200: answer("The stored content", stored),
             **error_responses(400, 404, 409, 413, 422),
         },
     )(_with_types(put_content, content=Annotated[content_in, Body()], if_match=IfMatch))
@@ -159,7 +161,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         operation_id=f"put_{ct.name}_batch",
         tags=tags,
         responses={
-            200: _answer("All contents were written", BatchWriteResult),
+            200: answer("All contents were written", BatchWriteResult),
             **error_responses(400, 413, 422, 503),
         },
     )(
@@ -174,7 +176,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         summary=f"Get one {ct.name}",
         operation_id=f"get_{ct.name}",
         tags=tags,
-        responses={200: _answer("The content", stored), **error_responses(400, 404, 422)},
+        responses={200: answer("The content", stored), **error_responses(400, 404, 422)},
     )(_with_types(get_item, **ids_query))
 
     app.post(
@@ -183,7 +185,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         operation_id=f"get_{ct.name}_batch",
         tags=tags,
         responses={
-            200: _answer(
+            200: answer(
                 "The contents found, the keys missing, and the keys not read "
                 "because the answer was full (ask for those again)",
                 BatchGetResult[ct.model],  # type: ignore[name-defined]
@@ -201,13 +203,11 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         base,
         summary=f"List {ct.name} contents of a partition",
         description="By content-id prefix (`prefix`, repeatable) or inclusive range (`start` "
-        "and `end`, repeatable), in sort-key order. Answers up to `limit` contents and a "
-        "`cursor` to pass back for the next page (`null` at the end); a page may hold fewer "
-        "than `limit` contents when filters skip items, so continue while a cursor is given.",
+        f"and `end`, repeatable), in sort-key order. {PAGING}",
         operation_id=f"list_{ct.name}",
         tags=tags,
         responses={
-            200: _answer("One page", Page[ct.model]),  # type: ignore[name-defined]
+            200: answer("One page", Page[ct.model]),  # type: ignore[name-defined]
             **error_responses(400, 422),
         },
     )(
@@ -219,24 +219,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
             ],
             start=Annotated[list[str], Query(description="Range start (inclusive), repeatable")],
             end=Annotated[list[str], Query(description="Range end (inclusive), repeatable")],
-            limit=Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")],
-            cursor=Annotated[
-                str,
-                Query(
-                    min_length=1,
-                    max_length=8192,
-                    pattern=CURSOR_PATTERN,
-                    description="The cursor of the previous page, as this API answered it",
-                ),
-            ],
-            order=Annotated[Literal["asc", "desc"], Query(description="Sort-key order")],
-            filters=Annotated[
-                # Documented, checked by parse_filters: its 400 says what is wrong and how.
-                list[
-                    Annotated[str, Field(json_schema_extra={"pattern": filter_pattern(ct.model)})]
-                ],
-                Query(alias="filter", description=FILTER_SYNTAX),
-            ],
+            **page_parameters(ct.model),
         )
     )
 
@@ -249,7 +232,7 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         operation_id=f"update_{ct.name}",
         tags=tags,
         responses={
-            200: _answer("The updated content", stored),
+            200: answer("The updated content", stored),
             **error_responses(400, 404, 409, 413, 422),
         },
     )(
@@ -281,9 +264,12 @@ def register_routes(
     metrics: Metrics,
 ) -> None:
     """Add the routes of every content type, ``/health`` and ``/openapi.json`` to ``app``."""
+    registry = list(registry)
     served = []
     for content_type in registry:
-        register_content_type(app, ContentOperations(content_type, repositories, metrics))
+        ops = ContentOperations(content_type, repositories, metrics)
+        register_content_type(app, ops)
+        register_indexes(app, ops)
         served.append(content_type.name)
 
     @app.get("/health", summary="Liveness", operation_id="health", tags=["service"])
@@ -301,8 +287,10 @@ def register_routes(
         )
 
     declared: dict[str, tuple[str, ...]] = {"/health": ("GET",), "/openapi.json": ("GET",)}
-    for name in served:
+    for content_type in registry:
+        name = content_type.name
         declared |= {content_path(name, tail): methods for tail, methods in _METHODS.items()}
+        declared |= {index_path(name, index.name): ("GET",) for index in content_type.indexes}
     _refuse_undeclared_methods(app, declared)
 
 
