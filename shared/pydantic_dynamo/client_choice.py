@@ -5,6 +5,10 @@ dual-stack endpoints included. ``PYDANTIC_DYNAMO_TRANSPORT=boto3`` chooses boto3
 (:func:`pydantic_dynamo.boto3_client.create_client`), and so does the one setting the lean
 transport does not serve: an ``https://`` proxy URL (TLS to the proxy itself).
 
+The async repository's counterpart is :func:`default_async_client`: the lean transport's
+:class:`~pydantic_dynamo.transport.AsyncLeanClient`, or ``None`` where boto3 is chosen (the
+repository then sends through the aioboto3 resource it was given).
+
 With ``PYDANTIC_DYNAMO_TRANSPORT`` unset:
 
 >>> default_client(endpoint_url="http://127.0.0.1:8000", region_name="us-east-1")
@@ -19,7 +23,9 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["TRANSPORT_ENV", "default_client", "transport_choice"]
+    from pydantic_dynamo.transport.async_client import AsyncLeanClient
+
+__all__ = ["TRANSPORT_ENV", "default_async_client", "default_client", "transport_choice"]
 
 # "boto3" makes the repositories build boto3 clients instead of the lean transport's; "lean"
 # (the default) the other way round.
@@ -50,3 +56,20 @@ def default_client(**kwargs: Any) -> DynamoDBClient:
     from pydantic_dynamo.boto3_client import create_client
 
     return create_client(**kwargs)
+
+
+def default_async_client(**kwargs: Any) -> AsyncLeanClient | None:
+    """The async repository's client when none is given: an ``AsyncLeanClient``, or ``None``
+    with ``PYDANTIC_DYNAMO_TRANSPORT=boto3`` or an ``https://`` proxy (see the module doc).
+
+    ``kwargs`` are the lean client's (boto3's client arguments, and ``credentials``).
+    """
+    if transport_choice() != "lean":
+        return None
+    from pydantic_dynamo.transport.async_client import AsyncLeanClient
+    from pydantic_dynamo.transport.proxies import ProxyUnsupportedError
+
+    try:
+        return AsyncLeanClient(**kwargs)
+    except ProxyUnsupportedError:
+        return None

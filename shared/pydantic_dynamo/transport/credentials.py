@@ -9,6 +9,12 @@ without them is a botocore session built to walk the whole chain (profiles, SSO,
 container and instance roles). Refreshable credentials stay refreshable:
 :meth:`CredentialSource.frozen` asks for a fresh snapshot before each signing, and botocore
 refreshes them when they near expiry.
+
+The async client asks :meth:`CredentialSource.afrozen` and :meth:`CredentialSource.aexpire`
+instead: aiobotocore's credentials (whose snapshot and refresh are coroutines) are awaited,
+and whatever would block the event loop (walking the chain the first time, a botocore refresh
+from STS, the container or the instance endpoint) runs in a thread; a snapshot that needs no
+refresh is taken inline.
 """
 
 from __future__ import annotations
@@ -108,6 +114,50 @@ class CredentialSource:
         with lock:
             refresh(is_mandatory=True)
         return True
+
+    async def afrozen(self) -> FrozenCredentials | None:
+        """:meth:`frozen` for the async client, never blocking its event loop (module doc)."""
+        import asyncio
+
+        credentials = self._credentials
+        if credentials is None:
+            credentials = await asyncio.to_thread(lambda: self.credentials)
+            if credentials is None:
+                return None
+        getter = credentials.get_frozen_credentials
+        if _is_coroutine_function(getter):  # aiobotocore's credentials
+            frozen: FrozenCredentials = await getter()
+            return frozen
+        if _refresh_due(credentials):
+            return await asyncio.to_thread(self.frozen)
+        return self.frozen()
+
+    async def aexpire(self) -> bool:
+        """:meth:`expire` for the async client, never blocking its event loop."""
+        import asyncio
+
+        credentials = self.credentials
+        refresh = getattr(credentials, "_protected_refresh", None)
+        lock = getattr(credentials, "_refresh_lock", None)
+        if refresh is None or lock is None:
+            return False
+        if not _is_coroutine_function(refresh):
+            return await asyncio.to_thread(self.expire)
+        async with lock:  # aiobotocore's: an asyncio.Lock and a coroutine, as its _refresh
+            await refresh(is_mandatory=True)
+        return True
+
+
+def _is_coroutine_function(function: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(function)
+
+
+def _refresh_due(credentials: Any) -> bool:
+    """Whether botocore's refreshable credentials would refresh (I/O) on the next snapshot."""
+    refresh_needed = getattr(credentials, "refresh_needed", None)
+    return bool(refresh_needed()) if refresh_needed is not None else False
 
 
 def _from_chain() -> Any:

@@ -1,8 +1,10 @@
 """The lean transport's HTTP/1.1: kept-alive connections to one endpoint, reused last-in first-out.
 
 A request is written with one ``sendall`` (head and body together) and its answer read straight
-from the socket: the status line and headers are split by hand and the body read to its
-``Content-Length`` (or its chunks) into one buffer. The standard library's ``http.client``
+from the socket into the sans-I/O parser (:mod:`~pydantic_dynamo.transport.http_parser`, which
+the asyncio pool, :mod:`~pydantic_dynamo.transport.async_http`, shares): the status line and
+headers are split by hand and the body read to its ``Content-Length`` (or its chunks), never
+past it. The standard library's ``http.client``
 costs more per request, most of it in ``email``'s header parser, and urllib3's pool
 (botocore's) more again; for a small request that is most of what the client spends
 (``python -m benchmarks.transport_bench`` measures it; the figures are in
@@ -30,29 +32,30 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from pydantic_dynamo.transport.http_parser import (
+    READ_SIZE,
+    AnswerParser,
+    HttpAnswer,
+    MalformedAnswerError,
+    connect_request,
+    request_bytes,
+    tunnel_refusal,
+)
 
 if TYPE_CHECKING:
     from pydantic_dynamo.transport.proxies import Proxy
 
-__all__ = ["ConnectionFailedError", "HttpAnswer", "HttpPool"]
-
-# Limits on what a server may send: DynamoDB's heads are well under 1 kB, and its largest
-# answers (a BatchGetItem of 16 MB of items, as JSON) well under the body limit.
-_MAX_HEAD_BYTES = 64 * 1024
-_MAX_BODY_BYTES = 64 * 1024 * 1024
-_RECV_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
-    """An HTTP response, fully read; header names lower-cased."""
-
-    status_code: int
-    headers: dict[str, str]
-    content: bytes
+__all__ = [
+    "ConnectionFailedError",
+    "HttpAnswer",
+    "HttpPool",
+    "PoolSettings",
+    "readable_now",
+    "tls_context",
+]
 
 
 class ConnectionFailedError(Exception):
@@ -68,12 +71,9 @@ class ConnectionFailedError(Exception):
         self.kind = kind
 
 
-class _MalformedAnswerError(Exception):
-    """The server's bytes are not an HTTP/1.x answer (the connection is then dropped)."""
-
-
-class HttpPool:
-    """POSTs bodies to one endpoint over reused connections (thread-safe)."""
+class PoolSettings:
+    """Where a pool connects and how patiently: the endpoint's host, port and TLS context, the
+    proxy, the idle limit and the timeouts (shared by the sync and the asyncio pool)."""
 
     def __init__(
         self,
@@ -92,12 +92,15 @@ class HttpPool:
         self.max_connections = max_connections
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.context: ssl.SSLContext | None = None
-        if self.https:
-            from botocore.httpsession import get_cert_path
+        self.context = tls_context() if self.https else None
 
-            bundle = os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True)
-            self.context = ssl.create_default_context(cafile=bundle)
+
+class HttpPool(PoolSettings):
+    """POSTs bodies to one endpoint over reused connections (thread-safe); arguments are
+    :class:`PoolSettings`'."""
+
+    def __init__(self, endpoint_url: str, **settings: Any) -> None:
+        super().__init__(endpoint_url, **settings)
         self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
 
@@ -106,11 +109,7 @@ class HttpPool:
 
         ``Content-Length`` is added; header names and values must not hold CR or LF.
         """
-        head = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
-        # Each line ends in the one CRLF: any other CR or LF is a value trying to add a header.
-        if head.count("\n") != len(headers) or head.count("\r") != len(headers):
-            raise ValueError("HTTP header names and values cannot hold CR or LF")
-        request = f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
+        request = request_bytes(headers, body)
         sock = self._take()
         # One deadline for sending the request and reading the whole answer: a server that
         # trickles its answer cannot hold a call past read_timeout (as a per-read timeout would).
@@ -118,28 +117,28 @@ class HttpPool:
         try:
             try:
                 sock.settimeout(self.read_timeout)
-                sock.sendall(request + body)
+                sock.sendall(request)
             except (BrokenPipeError, ConnectionResetError):
                 # The server may have answered early (a 413, say) and closed before reading the
                 # whole body: that answer, when it came, is the outcome, as urllib3 reads it.
-                answer, _ = _read_answer(_Reader(sock, deadline))
+                answer = _read(_Reader(sock, deadline), AnswerParser()).answer()
                 sock.close()
                 return answer
-            answer, keep = _read_answer(_Reader(sock, deadline))
+            parser = _read(_Reader(sock, deadline), AnswerParser())
         except TimeoutError as error:
             sock.close()
             raise ConnectionFailedError("read-timeout", type(error).__name__) from error
-        except (OSError, _MalformedAnswerError) as error:
+        except (OSError, MalformedAnswerError) as error:
             sock.close()
             raise ConnectionFailedError("closed", type(error).__name__) from error
         except BaseException:
             sock.close()
             raise
-        if keep and not _pending(sock):
+        if parser.reusable and not _pending(sock):
             self._give_back(sock)
         else:  # asked to close, or bytes past the answer: the stream is out of step
             sock.close()
-        return answer
+        return parser.answer()
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -155,7 +154,7 @@ class HttpPool:
             if sock is None:
                 return self._connect()
             # Readable while idle means the server closed it (or sent junk): never reuse it.
-            if not _pending(sock) and not _readable(sock):
+            if not _pending(sock) and not readable_now(sock.fileno()):
                 return sock
             sock.close()
 
@@ -191,30 +190,15 @@ class HttpPool:
 
     def _open_tunnel(self, sock: socket.socket, proxy: Proxy) -> None:
         """Ask the proxy for a tunnel to the endpoint (``CONNECT``); raise unless it opened."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        target = f"{host}:{self.port}"
-        head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
-        if proxy.authorization is not None:
-            head += f"Proxy-Authorization: {proxy.authorization}\r\n"
         reader = _Reader(sock, time.monotonic() + self.connect_timeout)
         try:
-            sock.sendall((head + "\r\n").encode("latin-1"))
-            data = b""
-            while (end := data.find(b"\r\n\r\n")) < 0:
-                if len(data) > _MAX_HEAD_BYTES:
-                    raise _MalformedAnswerError("proxy answer's head too long")
-                chunk = reader.recv(_RECV_BYTES)
-                if not chunk:
-                    raise ConnectionResetError("the proxy closed the connection")
-                data += chunk
-        except (OSError, _MalformedAnswerError) as error:
+            sock.sendall(connect_request(self.host, self.port, proxy.authorization))
+            parser = _read(reader, AnswerParser(head_only=True))
+        except (OSError, MalformedAnswerError) as error:
             raise ConnectionFailedError("proxy", type(error).__name__) from error
-        status_line = data[: data.find(b"\r\n")].decode("latin-1")
-        version, _, rest = status_line.partition(" ")
-        code = rest[:3]
-        # Bytes past the head: the endpoint cannot have spoken before the client did.
-        if not (version.startswith("HTTP/1.") and code.startswith("2")) or data[end + 4 :]:
-            raise ConnectionFailedError("proxy", f"the proxy refused the tunnel: {status_line}")
+        refusal = tunnel_refusal(parser)
+        if refusal is not None:
+            raise ConnectionFailedError("proxy", refusal)
 
 
 def _pending(sock: socket.socket) -> bool:
@@ -223,14 +207,26 @@ def _pending(sock: socket.socket) -> bool:
     return bool(pending()) if pending is not None else False
 
 
-def _readable(sock: socket.socket) -> bool:
-    """Whether reading would not block now: data, or the peer's close (poll, else select)."""
+def readable_now(fd: int) -> bool:
+    """Whether reading ``fd`` would not block now: data, or the peer's close (poll, else select).
+
+    A pooled connection readable while idle was closed by the server (or sent junk): the
+    asyncio pool asks the same of its sockets.
+    """
     if hasattr(select, "poll"):
         poller = select.poll()
-        poller.register(sock, select.POLLIN)
+        poller.register(fd, select.POLLIN)
         return bool(poller.poll(0))
-    readable, _, _ = select.select([sock], [], [], 0)
+    readable, _, _ = select.select([fd], [], [], 0)
     return bool(readable)
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates and host names verified against the bundle botocore would use."""
+    from botocore.httpsession import get_cert_path
+
+    bundle = os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True)
+    return ssl.create_default_context(cafile=bundle)
 
 
 class _Reader:
@@ -248,143 +244,17 @@ class _Reader:
             raise TimeoutError("the answer did not arrive within read_timeout")
         self.sock.settimeout(remaining)
 
-    def recv(self, size: int) -> bytes:
+    def recv(self, size: int = READ_SIZE) -> bytes:
         self._wait()
         return self.sock.recv(size)
 
-    def recv_into(self, view: memoryview) -> int:
-        self._wait()
-        return self.sock.recv_into(view)
 
-
-def _read_answer(sock: _Reader) -> tuple[HttpAnswer, bool]:
-    """Read one whole answer; also whether the connection may carry another request."""
-    data = b""
-    while True:  # 1xx answers (none expected: no "Expect" is sent) are skipped
-        end = data.find(b"\r\n\r\n")
-        while end < 0:
-            if len(data) > _MAX_HEAD_BYTES:
-                raise _MalformedAnswerError("header section too long")
-            chunk = sock.recv(_RECV_BYTES)
-            if not chunk:
-                raise ConnectionResetError("connection closed before the answer's head")
-            data += chunk
-            end = data.find(b"\r\n\r\n")
-        lines = data[:end].decode("latin-1").split("\r\n")
-        data = data[end + 4 :]
-        version, _, rest = lines[0].partition(" ")
-        code = rest[:3]
-        if not (version.startswith("HTTP/1.") and len(code) == 3 and _is_number(code)):
-            raise _MalformedAnswerError("bad status line")
-        status = int(code)
-        if status >= 200:
-            break
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise _MalformedAnswerError("bad header line")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == "content-length" and headers.get(name, value) != value:
-            raise _MalformedAnswerError("conflicting Content-Length headers")
-        headers[name] = value  # a repeated header: the last one wins, as http.client's dict did
-    tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
-    keep = "close" not in tokens and version != "HTTP/1.0"
-    codings = [c.strip().lower() for c in headers.get("transfer-encoding", "").split(",") if c]
-    # RFC 9112's order: bodiless statuses, then Transfer-Encoding (chunked last, else the body
-    # runs to the close), then Content-Length, else to the close.
-    if status in (204, 304):
-        content = b""
-        keep = keep and not data
-    elif codings:
-        if codings[-1] == "chunked" and len(codings) == 1:
-            content, leftover = _read_chunked(sock, data)
-            keep = keep and not leftover
-        else:  # another coding (none is asked for): read it all, never reuse the connection
-            content = _read_to_close(sock, data)
-            keep = False
-    elif "content-length" in headers:
-        length = headers["content-length"]
-        if not _is_number(length) or int(length) > _MAX_BODY_BYTES:
-            raise _MalformedAnswerError("bad or too large Content-Length")
-        content = _read_exactly(sock, data, int(length))
-    else:  # no length: the body runs to the end of the connection
-        content = _read_to_close(sock, data)
-        keep = False
-    return HttpAnswer(status, headers, content), keep
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
-    return text.isascii() and text.isdigit()
-
-
-def _read_exactly(sock: _Reader, start: bytes, length: int) -> bytes:
-    if len(start) >= length:
-        if len(start) > length:  # bytes past the answer: the stream is out of step
-            raise _MalformedAnswerError("more bytes than Content-Length")
-        return start
-    buffer = bytearray(length)
-    buffer[: len(start)] = start
-    view = memoryview(buffer)
-    filled = len(start)
-    while filled < length:
-        got = sock.recv_into(view[filled:])
-        if not got:
-            raise ConnectionResetError("connection closed inside the answer's body")
-        filled += got
-    return bytes(buffer)
-
-
-def _read_chunked(sock: _Reader, data: bytes) -> tuple[bytes, bytes]:
-    """The body, and whatever came after it (which must be nothing on a reusable connection)."""
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        end = data.find(b"\r\n")
-        while end < 0:
-            if len(data) > _MAX_HEAD_BYTES:
-                raise _MalformedAnswerError("chunk size line too long")
-            data += _recv_more(sock)
-            end = data.find(b"\r\n")
-        size_text = data[:end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _MalformedAnswerError("bad chunk size") from None
-        data = data[end + 2 :]
-        if size == 0:  # the last chunk, then trailers up to an empty line
-            while not (data.startswith(b"\r\n") or b"\r\n\r\n" in data):
-                if len(data) > _MAX_HEAD_BYTES:
-                    raise _MalformedAnswerError("trailers too long")
-                data += _recv_more(sock)
-            end = 2 if data.startswith(b"\r\n") else data.index(b"\r\n\r\n") + 4
-            return b"".join(parts), data[end:]
-        total += size
-        if total > _MAX_BODY_BYTES:
-            raise _MalformedAnswerError("chunked body too large")
-        while len(data) < size + 2:
-            data += _recv_more(sock)
-        if data[size : size + 2] != b"\r\n":
-            raise _MalformedAnswerError("chunk without its CRLF")
-        parts.append(data[:size])
-        data = data[size + 2 :]
-
-
-def _recv_more(sock: _Reader) -> bytes:
-    chunk = sock.recv(_RECV_BYTES)
-    if not chunk:
-        raise ConnectionResetError("connection closed inside a chunked body")
-    return chunk
-
-
-def _read_to_close(sock: _Reader, data: bytes) -> bytes:
-    parts = [data]
-    total = len(data)
-    while chunk := sock.recv(_RECV_BYTES):
-        total += len(chunk)
-        if total > _MAX_BODY_BYTES:
-            raise _MalformedAnswerError("body too large")
-        parts.append(chunk)
-    return b"".join(parts)
+def _read(reader: _Reader, parser: AnswerParser) -> AnswerParser:
+    """Feed ``parser`` from the socket until its answer is complete."""
+    while not parser.complete:
+        data = reader.recv(parser.read_size())
+        if data:
+            parser.feed(data)
+        else:
+            parser.feed_eof()
+    return parser
