@@ -26,9 +26,11 @@ from pydantic_dynamo.abstract import (
 from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.conditions import Condition, attr
 from pydantic_dynamo.exceptions import (
+    IndexConflictError,
     InvalidAttributeError,
     InvalidCursorError,
     InvalidKeyError,
+    InvalidQueryError,
     ItemNotFoundError,
     ItemTooLargeError,
     PydanticDynamoError,
@@ -38,6 +40,7 @@ from pydantic_dynamo.exceptions import (
     UnsupportedValueError,
     VersionConflictError,
 )
+from pydantic_dynamo.indexes import Index
 from pydantic_dynamo.models import (
     BatchResponse,
     FilterCommand,
@@ -48,6 +51,13 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
+from pydantic_dynamo.table import (
+    STANDARD_TABLE,
+    PhysicalIndex,
+    Projection,
+    TableDescription,
+    create_table,
+)
 from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository
 
 if TYPE_CHECKING:
@@ -55,6 +65,7 @@ if TYPE_CHECKING:
     from pydantic_dynamo.write_once_repository import WriteOnceRepository
 
 __all__ = [
+    "STANDARD_TABLE",
     "AbstractRepository",
     "BatchResponse",
     "Condition",
@@ -63,12 +74,17 @@ __all__ = [
     "ErrorKind",
     "FilterCommand",
     "GetResponse",
+    "Index",
+    "IndexConflictError",
     "InvalidAttributeError",
     "InvalidCursorError",
     "InvalidKeyError",
+    "InvalidQueryError",
     "ItemNotFoundError",
     "ItemTooLargeError",
     "PartitionedContent",
+    "PhysicalIndex",
+    "Projection",
     "PydanticDynamoError",
     "ReadOnlyAbstractRepository",
     "RequestObjectStateError",
@@ -78,6 +94,7 @@ __all__ = [
     "SyncDynamoRepository",
     "SyncReadOnlyAbstractRepository",
     "SyncWriteOnceRepository",
+    "TableDescription",
     "UnprocessedItemsError",
     "UnsupportedValueError",
     "UpdateCommand",
@@ -85,6 +102,7 @@ __all__ = [
     "WriteOnceRepository",
     "attr",
     "classify",
+    "create_table",
 ]
 
 __version__ = "1.0.0.dev0"

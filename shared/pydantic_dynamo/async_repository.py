@@ -1,9 +1,25 @@
-"""The async repository (0.4.2's ``DynamoRepository``): the same flows, driven with aioboto3.
+"""The async repository (0.4.2's ``DynamoRepository``): the same flows, driven under asyncio.
 
-Built exactly as 0.4.2's README shows, with ``table=await resource.Table(...)`` and
-``resource=resource``; requests go through the resource's low-level client
-(``resource.meta.client``), so the encoding, keys, expressions, paging and retries are the
-ones the sync repository uses. Needs the ``async`` extra (``pip install 'pydantic-dynamo[async]'``).
+Which client requests go through:
+
+- ``client=``: that client, as given (aiobotocore's, or the lean
+  :class:`~pydantic_dynamo.transport.AsyncLeanClient`); the caller closes it.
+- 0.4.2's construction, ``table=await resource.Table(...)`` and ``resource=resource`` (an
+  aioboto3 resource): an :class:`~pydantic_dynamo.transport.AsyncLeanClient` reaching the
+  resource's own endpoint, region and credentials (refreshable aiobotocore ones are awaited),
+  and its retry, timeout, pool and proxy settings. Code written for 0.4.2 so gets the lean
+  transport's speed unchanged (docs/lean-transport.md has the figures), as the sync wrapper
+  ``SyncDynamoRepository(async_repo=...)`` already reaches the same endpoint through the sync
+  lean client. ``PYDANTIC_DYNAMO_TRANSPORT=boto3`` (and an ``https://`` proxy, which the lean
+  transport does not tunnel through) keeps sending through the resource's low-level client
+  (``resource.meta.client``, without the resource's value conversions): hooks registered on
+  it fire only then.
+- neither: an :class:`~pydantic_dynamo.transport.AsyncLeanClient` from the environment (region,
+  endpoint, credentials, as the sync repository's own), created on first use.
+
+A client the repository created is closed by ``async with`` and :meth:`DynamoRepository.aclose`.
+The encoding, keys, expressions, paging and retries are the sync repository's; aioboto3 (the
+``async`` extra, ``pip install 'pydantic-dynamo[async]'``) is needed only to pass a resource.
 """
 
 from __future__ import annotations
@@ -14,10 +30,13 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
+from pydantic import BaseModel
+
 from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import AbstractRepository
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
+from pydantic_dynamo.index_queries import index_query
 from pydantic_dynamo.indexes import Index
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
@@ -115,8 +134,9 @@ async def arun(client: Any, flow: Flow) -> Any:
 class DynamoRepository(AbstractRepository[ObjT]):
     """The async repository, with 0.4.2's constructor and the sync repository's operations.
 
-    ``client`` (an aiobotocore low-level DynamoDB client) may replace ``table``/``resource``;
-    with a resource, requests use its client without the resource's conversions. Reads
+    ``client`` (aiobotocore's low-level DynamoDB client, or an
+    :class:`~pydantic_dynamo.transport.AsyncLeanClient`) may replace ``table``/``resource``,
+    and all three may be left out (see the module doc for which client each gives). Reads
     return async iterators of :class:`~pydantic_dynamo.models.BatchResponse`.
     """
 
@@ -149,12 +169,17 @@ class DynamoRepository(AbstractRepository[ObjT]):
             retry_policy=retry_policy,
             indexes=indexes,
         )
+        self._given_client: Any = client
+        self._created_client = False
         owner = resource if resource is not None else table
         if client is None and owner is not None:
-            client = low_level_view(owner.meta.client)
-        if client is None:
-            raise TypeError("DynamoRepository needs resource= (or table=, or client=)")
-        self._client = client
+            from pydantic_dynamo.boto3_client import lean_kwargs_like
+            from pydantic_dynamo.client_choice import default_async_client
+
+            resource_client = owner.meta.client
+            lean = default_async_client(**lean_kwargs_like(resource_client))
+            self._created_client = lean is not None
+            self._given_client = lean or low_level_view(resource_client)
         self._table = table
         self._resource = resource
 
@@ -165,8 +190,24 @@ class DynamoRepository(AbstractRepository[ObjT]):
 
     @property
     def client(self) -> Any:
-        """The aiobotocore low-level client requests go through."""
+        """The client requests go through (see the module doc), created on first use when
+        neither a client nor a resource was given."""
         return self._client
+
+    @property
+    def _client(self) -> Any:
+        if self._given_client is None:
+            from pydantic_dynamo.client_choice import default_async_client
+
+            created = default_async_client()
+            if created is None:
+                raise TypeError(
+                    "PYDANTIC_DYNAMO_TRANSPORT=boto3 (or an https:// proxy): give the "
+                    "DynamoRepository an aioboto3 resource= (or table=, or client=)"
+                )
+            self._given_client = created
+            self._created_client = True
+        return self._given_client
 
     async def __aenter__(self) -> DynamoRepository[ObjT]:
         return self
@@ -177,7 +218,13 @@ class DynamoRepository(AbstractRepository[ObjT]):
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
     ) -> None:
-        return None
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections of the client this repository created, if it did (one passed
+        in is the caller's to close); a later call opens new ones."""
+        if self._created_client:
+            await self._given_client.close()
 
     async def run_flow(self, flow: Flow) -> Any:
         """Run a flow of this package with this repository's client."""
@@ -253,6 +300,36 @@ class DynamoRepository(AbstractRepository[ObjT]):
         )
         return aiterate(self._client, flow)
 
+    def query_index(
+        self,
+        index: str,
+        partition: Sequence[Any] = (),
+        *,
+        prefix: Sequence[Any] = (),
+        between: tuple[Sequence[Any], Sequence[Any]] | None = None,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | Condition | None = None,
+        cursor: str | None = None,
+        consistent_read: bool | None = None,
+        projection: type[BaseModel] | None = None,
+    ) -> AsyncIterator[BatchResponse[Any]]:
+        """The entries of a logical index, one batch per DynamoDB page (see the sync one)."""
+        query = index_query(
+            self._core,
+            index,
+            partition,
+            prefix=prefix,
+            between=between,
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+        )
+        return aiterate(self._client, flows.query_index_flow(query))
+
     def list_between(
         self,
         partition_id: Ids,
@@ -273,4 +350,17 @@ class DynamoRepository(AbstractRepository[ObjT]):
             filters=filters,
             cursor=cursor,
         )
+        return aiterate(self._client, flow)
+
+    def scan(
+        self,
+        *,
+        segments: int = 1,
+        filters: FilterCommand | Condition | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[BatchResponse[ObjT]]:
+        """Every item of this content type by a parallel Scan (see the sync repository)."""
+        from pydantic_dynamo.scan import scan_flow
+
+        flow = scan_flow(self._core, segments=segments, filters=filters, limit=limit)
         return aiterate(self._client, flow)

@@ -42,7 +42,7 @@ from pydantic_dynamo.exceptions import InvalidAttributeError
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.schema import FieldInfo, ModelSchema
 
-__all__ = ["AttributePath", "Condition", "attr", "render"]
+__all__ = ["AttributePath", "Condition", "attr", "field_names", "render"]
 
 MAX_IN_VALUES = 100
 ATTRIBUTE_TYPES = frozenset({"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"})
@@ -475,3 +475,28 @@ def render(condition: Condition, schema: ModelSchema | None, placeholders: Place
     (``schema=None`` renders only the library's own attributes, :func:`raw_attr`.)
     """
     return condition._render(_Placeholding(schema, placeholders))
+
+
+class _Naming(_Output):
+    """Renders as plain text, noting the top-level model field every path starts from."""
+
+    __slots__ = ("names",)
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def path(self, path: AttributePath) -> str:
+        if path.checked:
+            self.names.add(path.parts[0])
+        return path.dotted
+
+
+def field_names(condition: Condition) -> frozenset[str]:
+    """The top-level model fields ``condition`` reads (``address`` for ``address.city``).
+
+    >>> sorted(field_names((attr("address.city") == "Rome") | ~attr("tags").contains("x")))
+    ['address', 'tags']
+    """
+    naming = _Naming()
+    condition._render(naming)
+    return frozenset(naming.names)

@@ -12,9 +12,11 @@ from typing import Any
 from pydantic_dynamo.aws_errors import ErrorKind, classify_code
 
 __all__ = [
+    "IndexConflictError",
     "InvalidAttributeError",
     "InvalidCursorError",
     "InvalidKeyError",
+    "InvalidQueryError",
     "ItemNotFoundError",
     "ItemTooLargeError",
     "PydanticDynamoError",
@@ -85,6 +87,10 @@ class InvalidCursorError(PydanticDynamoError, ValueError):
     """A pagination cursor that this repository did not issue for this query."""
 
 
+class InvalidQueryError(PydanticDynamoError, ValueError):
+    """A query DynamoDB cannot answer as asked (a strongly consistent read of a global index)."""
+
+
 class RequestObjectStateError(PydanticDynamoError):
     """The stored object is not in the state the request required (0.4.2's name).
 
@@ -118,6 +124,18 @@ class ItemNotFoundError(RequestObjectStateError):
 
     def __init__(self, key: dict[str, str]) -> None:
         super().__init__(f"no item at {key}", key)
+
+
+class IndexConflictError(RequestObjectStateError):
+    """An update whose index values depend on the stored item met a stored item that kept
+    changing (another writer changed a composing field between the read and the write, on
+    every try); nothing was written by this call. Retrying later is safe."""
+
+    def __init__(self, key: dict[str, str], attempts: int) -> None:
+        super().__init__(
+            f"the indexed fields of {key} changed under {attempts} update attempt(s)", key
+        )
+        self.attempts = attempts
 
 
 class UnprocessedItemsError(PydanticDynamoError):

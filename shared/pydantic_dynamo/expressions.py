@@ -159,15 +159,17 @@ def build_update(
     reserved: frozenset[str],
     missing_version: int = 0,
     extra_sets: Sequence[str] = (),
+    extra_removes: Sequence[str] = (),
     check_version: bool = True,
 ) -> UpdateExpression:
     """The UpdateExpression and the ConditionExpression for ``command``.
 
     ``reserved`` holds the key attribute names and the internal attributes, which no command may
     target. Every update refreshes ``_timestamp`` and adds 1 to ``_object_version``, counting a
-    missing one as ``missing_version``; ``extra_sets`` are the caller's own ``SET`` clauses.
-    The condition is the command's version check, if any (``check_version=False``: the
-    caller checks ``command.current_version`` in its own condition).
+    missing one as ``missing_version``; ``extra_sets`` are the caller's own ``SET`` clauses and
+    ``extra_removes`` its own ``REMOVE`` paths (placeholders). The condition is the command's
+    version check, if any (``check_version=False``: the caller checks
+    ``command.current_version`` in its own condition).
     """
     seen: set[Parts] = set()
     sets = list(_set_clauses(schema, placeholders, command.set_commands, (), reserved, seen))
@@ -209,6 +211,7 @@ def build_update(
         ttl = {"N": str(int(command.expiry.timestamp()))}
         sets.append(f"{placeholders.name(INTERNAL_TTL)} = {placeholders.value(ttl)}")
     sets.extend(extra_sets)
+    removes.extend(extra_removes)
 
     update = "SET " + ", ".join(sets)
     if removes:

@@ -18,11 +18,14 @@ from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan
 from pydantic_dynamo.codec import MAX_ITEM_BYTES
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import (
+    IndexConflictError,
     ItemNotFoundError,
     ItemTooLargeError,
     RequestObjectStateError,
     VersionConflictError,
 )
+from pydantic_dynamo.index_queries import IndexQuery
+from pydantic_dynamo.indexes import IndexWrite, changed_since, still_as_read
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -33,6 +36,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
+from pydantic_dynamo.paging import QueryPlan
 from pydantic_dynamo.write_tokens import is_mine, new_token
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "list_flow",
     "put_batch_flow",
     "put_flow",
+    "query_index_flow",
     "save_flow",
     "update_flow",
 ]
@@ -190,13 +195,41 @@ def list_flow(
         filters=filters,
         cursor=cursor,
     )
+    yield from _query_pages(plan, core.decode)
+
+
+def query_index_flow(query: IndexQuery) -> Flow:
+    """Query a logical index (:func:`~pydantic_dynamo.index_queries.index_query` builds and
+    checks ``query``); emits a BatchResponse per DynamoDB page. Entries of an index that does
+    not hold the whole item are completed with one BatchGetItem per page, unless read into a
+    projection model."""
+    yield from _query_pages(query.plan, query.decode, query if query.fetch else None)
+
+
+def _query_pages(
+    plan: QueryPlan, decode: Callable[[Item], Any], fetching: IndexQuery | None = None
+) -> Flow:
+    """Send a query plan's requests, emitting each page; ``fetching`` completes index entries
+    with their full items (what it drops counts back towards the limit)."""
     while (request := plan.next_request()) is not None:
         response = yield Call("query", request)
         page = plan.on_response(response)
-        yield Emit(BatchResponse(raw_items=page.items, decode=core.decode, cursor=page.cursor))
+        items = page.items
+        if fetching is not None and items:
+            fetched: list[Item] = []
+            yield from run_get_plan(fetching.fetch_plan(items), fetched.extend)
+            items = fetching.confirm(items, fetched, time.time())
+            plan.give_back(len(page.items) - len(items))
+        yield Emit(BatchResponse(raw_items=items, decode=decode, cursor=page.cursor))
 
 
-_UPSERT_ROUNDS = 3
+class _ReadChangedError(Exception):
+    """An update's condition failed because composing fields changed since they were read."""
+
+
+# Tries of an upsert (update, else create) and of an update whose index values depend on a
+# read (read, then update while the fields read are unchanged).
+_UPDATE_ROUNDS = 5
 
 
 def update_flow(
@@ -214,23 +247,62 @@ def update_flow(
     the item the command would create is validated against the model (``InvalidAttributeError``
     naming the field, nothing written). One write token serves every step (see
     :mod:`pydantic_dynamo.write_tokens`).
+
+    Index values are rewritten in the same UpdateItem, from the item's new state. When the
+    command gives every composing field of each index it touches, they are computed from the
+    command. Otherwise the item is read first (strongly consistent), the missing composing
+    values taken from it, and the update applied only while they are still stored as read;
+    if another writer changed them meanwhile, the read and the update are tried again (up to
+    five times, then :class:`~pydantic_dynamo.exceptions.IndexConflictError`).
     """
     expected = command.current_version
     token = new_token()
-    checked = False
-    for _ in range(_UPSERT_ROUNDS):
-        request = core.update_request(partition_id, content_id, command, token)
-        try:
-            response = yield from conditional(core, Call("update_item", request), expected, token)
-        except ItemNotFoundError:
-            if require_exists:
-                raise
-        else:
-            return core.decode(response["Attributes"])
-        if not checked:
-            core.check_created_item(command)
-            checked = True
-        request = core.update_request(partition_id, content_id, command, token, creating=True)
+    plan = core.index_update(command)
+    created: dict[str, Any] | None = None
+    conflicts = 0
+    for _ in range(_UPDATE_ROUNDS):
+        write: IndexWrite | None = None
+        stored: Item | None = None
+        present = True
+        if plan is not None and plan.unread:
+            response = yield Call(
+                "get_item", core.get_request(partition_id, content_id, consistent=True)
+            )
+            stored = core.live_item(response, time.time())
+            present = stored is not None
+            if stored is not None:
+                write = plan.write(core.decode(stored).item.model_dump(by_alias=False))
+        elif plan is not None:
+            write = plan.write()
+        if present:
+            unchanged = still_as_read(stored, plan.unread) if stored and plan else None
+            request = core.update_request(
+                partition_id, content_id, command, token, index_write=write, unchanged=unchanged
+            )
+            read = (stored, plan.unread) if stored and plan else None
+            call = Call("update_item", request)
+            try:
+                response = yield from conditional(core, call, expected, token, read)
+            except _ReadChangedError:
+                conflicts += 1
+                continue
+            except ItemNotFoundError:
+                if require_exists:
+                    raise
+            else:
+                return core.decode(response["Attributes"])
+        elif require_exists:
+            raise ItemNotFoundError(core.plain_key(core.key(partition_id, content_id)))
+        if created is None:
+            created = core.check_created_item(command)
+        request = core.update_request(
+            partition_id,
+            content_id,
+            command,
+            token,
+            creating=True,
+            index_write=core.created_index_write(command, created) if core.indexes else None,
+        )
         try:
             response = yield from conditional(core, Call("update_item", request), expected, token)
         except ItemNotFoundError as missing:
@@ -239,9 +311,11 @@ def update_flow(
         except RequestObjectStateError:
             continue  # created by someone else in between: update it
         return core.decode(response["Attributes"])
+    key = core.plain_key(core.key(partition_id, content_id))
+    if conflicts:
+        raise IndexConflictError(key, _UPDATE_ROUNDS)
     raise RequestObjectStateError(
-        f"item at {core.plain_key(core.key(partition_id, content_id))} kept appearing and "
-        f"disappearing during an upsert"
+        f"item at {key} kept appearing and disappearing during an upsert", key
     )
 
 
@@ -314,12 +388,18 @@ def delete_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_prefix: I
 
 
 def conditional(
-    core: RepositoryCore[Any], call: Call, expected_version: int | None, token: str
+    core: RepositoryCore[Any],
+    call: Call,
+    expected_version: int | None,
+    token: str,
+    read: tuple[Item, Sequence[str]] | None = None,
 ) -> Generator[Step, Any, Item]:
     """Perform a conditional write, turning ConditionalCheckFailed into a typed error.
 
     A failure against an item holding ``token`` is this write's own resend meeting its result:
-    the answer is then that item, as ``Attributes`` (``ALL_NEW``'s state).
+    the answer is then that item, as ``Attributes`` (``ALL_NEW``'s state). ``read`` is the item
+    the write's index values were computed from and the fields taken from it: a failure
+    against an item storing any of them differently raises :class:`_ReadChangedError`.
     """
     try:
         response: Item = yield call
@@ -334,6 +414,8 @@ def conditional(
         stored = error_response(error).get("Item")
         if is_mine(stored, token):
             return {"Attributes": stored}
+        if read is not None and stored and changed_since(read[0], stored, read[1]):
+            raise _ReadChangedError from error
         raise core.condition_failure(
             _key_of(core, call.request), error_response(error), expected_version
         ) from error

@@ -8,9 +8,9 @@ two share all the logic and differ only in how they wait.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,7 +32,7 @@ from pydantic_dynamo.exceptions import (
     VersionConflictError,
 )
 from pydantic_dynamo.expressions import Placeholders, build_update, filter_condition, version_check
-from pydantic_dynamo.indexes import Index, IndexSet
+from pydantic_dynamo.indexes import Index, IndexSet, IndexUpdate, IndexWrite
 from pydantic_dynamo.keys import Ids, KeyCodec
 from pydantic_dynamo.models import (
     FilterCommand,
@@ -62,6 +62,7 @@ Item = dict[str, Any]
 RequestIds = tuple[Ids, Ids]
 
 
+BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 _NOTHING = object()
 _object_setattr = object.__setattr__
 _ttl = raw_attr(INTERNAL_TTL)
@@ -150,6 +151,7 @@ class RepositoryCore(Generic[ObjT]):
         self.reserved = (
             INTERNAL_ATTRIBUTES | {partition_key, sort_key} | self.indexes.key_attributes
         )
+        self._index_attributes = tuple(sorted(self.indexes.key_attributes))
         self.schema.check_reserved(self.reserved)
         self.keys = KeyCodec(partition_prefix, partition_name, content_type)
         # Present, and not past its TTL: an expired item reads as absent, so it is absent here.
@@ -201,9 +203,12 @@ class RepositoryCore(Generic[ObjT]):
             raise InvalidAttributeError(
                 "item", f"expected a {self.item_class.__name__}, got {type(model).__name__}"
             )
-        item = encode_item(model.model_dump(by_alias=False))
+        data = model.model_dump(by_alias=False)
+        item = encode_item(data)
         item[self.partition_key] = {"S": self.keys.partition_value(content.partition_ids)}
         item[self.sort_key] = {"S": self.keys.sort_value(content.content_ids)}
+        if self.indexes:  # after the keys: a key DynamoDB would refuse is reported as such
+            item.update(self.indexes.attributes(data))
         item[INTERNAL_OBJECT_VERSION] = {"N": str(content.current_version)}
         item[INTERNAL_TIMESTAMP] = {"S": timestamp}
         if content.expiry is not None:
@@ -222,8 +227,8 @@ class RepositoryCore(Generic[ObjT]):
                 raise ItemTooLargeError(self.plain_key(key), size, MAX_ITEM_BYTES)
         return item
 
-    def decode(self, raw: Item) -> PartitionedContent[ObjT]:
-        """The content stored in a raw item (as the low-level client returns it)."""
+    def _unpack(self, raw: Item) -> tuple[dict[str, Any], list[str], list[str], int, Any]:
+        """A raw item's model data (the library's attributes taken out), ids, version, TTL."""
         data = decode_item(raw)
         pop = data.pop
         partition_value = pop(self.partition_key)
@@ -234,13 +239,19 @@ class RepositoryCore(Generic[ObjT]):
         pop(CONTENT_HASH, None)
         pop(WRITE_TOKEN, None)
         pop(PRIOR_WRITE_TOKEN, None)
+        for name in self._index_attributes:
+            pop(name, None)
         last_value, last_ids = self._last_partition
         if partition_value == last_value:
             partition_ids = list(last_ids)  # a list of its own, as a parse gives
         else:
             partition_ids = self.keys.parse_partition(partition_value)
             self._last_partition = (partition_value, tuple(partition_ids))
-        content_ids = self.keys.parse_sort(sort_value)
+        return data, partition_ids, self.keys.parse_sort(sort_value), int(version or 1), ttl
+
+    def decode(self, raw: Item) -> PartitionedContent[ObjT]:
+        """The content stored in a raw item (as the low-level client returns it)."""
+        data, partition_ids, content_ids, version, ttl = self._unpack(raw)
         if self._validate_directly:
             item = self.item_class.__pydantic_validator__.validate_python(data, by_name=True)
         else:
@@ -250,9 +261,29 @@ class RepositoryCore(Generic[ObjT]):
             partition_ids,
             content_ids,
             item,
-            int(version) if version else 1,
+            version,
             datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
         )
+
+    def decoder(self, model: type[BaseModelT]) -> Callable[[Item], PartitionedContent[BaseModelT]]:
+        """A decode of raw items (an index's entries) into ``model``, a model over some of the
+        item's fields: the attributes it does not declare are left out."""
+        fields = frozenset(model.model_fields)
+        content_class: type[PartitionedContent[BaseModelT]] = PartitionedContent[model]  # type: ignore[valid-type]
+
+        def decode(raw: Item) -> PartitionedContent[BaseModelT]:
+            data, partition_ids, content_ids, version, ttl = self._unpack(raw)
+            chosen = {name: value for name, value in data.items() if name in fields}
+            return _construct_content(
+                content_class,
+                partition_ids,
+                content_ids,
+                model.model_validate(chosen, by_name=True),
+                version,
+                datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
+            )
+
+        return decode
 
     # -- single-item requests -------------------------------------------------------------------
 
@@ -269,20 +300,27 @@ class RepositoryCore(Generic[ObjT]):
         }
         return placeholders.add_to(request)
 
-    def get_request(self, partition_ids: Ids, content_ids: Ids) -> Item:
-        """A GetItem request."""
+    def get_request(
+        self, partition_ids: Ids, content_ids: Ids, *, consistent: bool | None = None
+    ) -> Item:
+        """A GetItem request (strongly consistent per ``consistent``, else the repository's)."""
         return {
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
-            "ConsistentRead": self.consistent_reads,
+            "ConsistentRead": self.consistent_reads if consistent is None else consistent,
         }
+
+    def live_item(self, response: Item, now: float) -> Item | None:
+        """The raw item of a GetItem response; ``None`` when absent or expired."""
+        raw: Item | None = response.get("Item")
+        if not raw or is_expired(raw, int(now)):
+            return None
+        return raw
 
     def get_response(self, response: Item, now: float) -> GetResponse[ObjT]:
         """The answer of a GetItem response; an expired item counts as absent."""
-        raw = response.get("Item")
-        if not raw or is_expired(raw, int(now)):
-            return GetResponse(content=None)
-        return GetResponse(content=self.decode(raw))
+        raw = self.live_item(response, now)
+        return GetResponse(content=None if raw is None else self.decode(raw))
 
     def _write_condition(self, state: str, version: int | None, token: bool) -> Prepared:
         """The condition of a write: the item's ``state`` (``"live"``, ``"gone"`` or ``""``
@@ -311,16 +349,32 @@ class RepositoryCore(Generic[ObjT]):
         token: str,
         *,
         creating: bool = False,
+        index_write: IndexWrite | None = None,
+        unchanged: Condition | None = None,
     ) -> Item:
         """An UpdateItem request applying ``command``, answering the item's new state.
 
         It applies only to an existing (unexpired) item, or, with ``creating``, only to an absent
         or expired one, and never to an item holding ``token`` (its own resend). An existing
         item without a version reads as version 1 (as in 0.4.2), so its first update makes it 2;
-        an item this update creates gets version 1.
+        an item this update creates gets version 1. ``index_write`` sets and removes index key
+        attributes too, and ``unchanged`` is a further condition (the composing fields the
+        index values were computed from are still as read).
         """
         placeholders = Placeholders()
         store_token = stamp(placeholders, token)
+        extra_sets = [store_token]
+        extra_removes: list[str] = []
+        if index_write is not None:
+            extra_sets.extend(
+                f"{placeholders.name(name)} = {placeholders.value(value)}"
+                for name, value in index_write.sets.items()
+            )
+            extra_removes.extend(placeholders.name(name) for name in index_write.removes)
+        if creating and command.expiry is None:
+            # An item created over an expired one must not keep its past _ttl (it would read
+            # as absent at once).
+            extra_removes.append(placeholders.name(INTERNAL_TTL))
         expression = build_update(
             self.schema,
             command,
@@ -328,7 +382,8 @@ class RepositoryCore(Generic[ObjT]):
             timestamp=utc_timestamp(),
             reserved=self.reserved,
             missing_version=0 if creating else 1,
-            extra_sets=(store_token,),
+            extra_sets=extra_sets,
+            extra_removes=extra_removes,
             check_version=False,
         )
         version = command.current_version
@@ -336,18 +391,44 @@ class RepositoryCore(Generic[ObjT]):
         values = {"now": str(int(time.time())), "token": token}
         if version is not None:
             values["version"] = str(version)
+        rendered = condition.render(placeholders, values)
+        if unchanged is not None:
+            rendered += " AND " + render(unchanged, None, placeholders)
         request: Item = {
             "TableName": self.table_name,
             "Key": self.key(partition_ids, content_ids),
             "UpdateExpression": expression.update,
-            "ConditionExpression": condition.render(placeholders, values),
+            "ConditionExpression": rendered,
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         return placeholders.add_to(request)
 
-    def check_created_item(self, command: UpdateCommand) -> None:
-        """Refuse an upsert whose command would create an item that fails the model.
+    def index_update(self, command: UpdateCommand) -> IndexUpdate | None:
+        """How ``command`` keeps the indexes right; ``None`` when it touches no composing field.
+
+        An increment of a composing field is refused (``InvalidAttributeError`` naming the field
+        and the index): its new value is known only to DynamoDB.
+        """
+        if not self.indexes:
+            return None
+        self.indexes.refuse_increments(command.increment_attrs)
+        update = IndexUpdate(self.indexes, command.set_commands, command.remove_attrs)
+        return update if update.touched else None
+
+    def created_index_write(self, command: UpdateCommand, state: dict[str, Any]) -> IndexWrite:
+        """The index attributes of the item an upsert creates, whose Python-mode data is
+        ``state``. The composing fields the command does not give are removed too: a created
+        item replaces an expired one, whose leftovers would otherwise disagree with its index
+        values."""
+        write = self.indexes.write_for(self.indexes.by_name.values(), state)
+        given = {path.split(".")[0] for path in (*command.set_commands, *command.remove_attrs)}
+        leftovers = sorted(set(self.indexes.by_field) - given)
+        return IndexWrite(write.sets, write.removes + tuple(leftovers))
+
+    def check_created_item(self, command: UpdateCommand) -> dict[str, Any]:
+        """Refuse an upsert whose command would create an item that fails the model; the
+        created item's Python-mode data otherwise.
 
         The item it creates holds what ``set_commands`` sets, the increments (from 0) and the
         appended lists; a required field none of them gives, or a value the model refuses,
@@ -361,13 +442,15 @@ class RepositoryCore(Generic[ObjT]):
         for path, extra in command.append_attrs.items():
             _set_path(data, path.split("."), list(extra or []))
         try:
-            self.item_class.model_validate(data, by_name=True)
+            created = self.item_class.model_validate(data, by_name=True)
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"]) or "item"
             raise InvalidAttributeError(
                 field, f"an upsert creating this item would store an invalid item: {first['msg']}"
             ) from None
+        state: dict[str, Any] = created.model_dump(by_alias=False)
+        return state
 
     def save_request(
         self, content: PartitionedContent[ObjT], expected_version: int | None, token: str
@@ -399,6 +482,7 @@ class RepositoryCore(Generic[ObjT]):
         removes = [placeholders.name(CONTENT_HASH)]
         if INTERNAL_TTL not in item:
             removes.append(placeholders.name(INTERNAL_TTL))
+        removes.extend(placeholders.name(name) for name in self.indexes.absent(item))
         # Without an expected version, any stored item is replaced (0.4.2's put semantics).
         state = "live" if expected_version is not None else ""
         condition = self._write_condition(state, expected_version, token=True)

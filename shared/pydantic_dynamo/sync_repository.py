@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast, overload
 
+from pydantic import BaseModel
+
 from pydantic_dynamo import flows
 from pydantic_dynamo.abstract import SyncAbstractRepository
 from pydantic_dynamo.boto3_client import client_kwargs_like
@@ -18,6 +20,7 @@ from pydantic_dynamo.client_choice import default_client
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.drivers import iterate, run
 from pydantic_dynamo.flows import Flow
+from pydantic_dynamo.index_queries import index_query
 from pydantic_dynamo.indexes import Index
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
@@ -293,6 +296,72 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         )
         return iterate(self._port, flow)
 
+    def query_index(
+        self,
+        index: str,
+        partition: Sequence[Any] = (),
+        *,
+        prefix: Sequence[Any] = (),
+        between: tuple[Sequence[Any], Sequence[Any]] | None = None,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | Condition | None = None,
+        cursor: str | None = None,
+        consistent_read: bool | None = None,
+        projection: type[BaseModel] | None = None,
+    ) -> Iterator[BatchResponse[Any]]:
+        """The entries of the logical index ``index`` in one index partition, one batch per
+        DynamoDB page, in the index's sort order.
+
+        ``partition`` holds the values of the index's partition fields (a global index), or the
+        item's partition ids (a local index). ``prefix`` selects entries whose sort fields
+        start with these values (the last one a text prefix: ``["2024-03"]`` on a datetime),
+        ``between`` an inclusive range of them. ``limit`` is exact, filters included; each
+        batch's ``cursor`` resumes after it, for this index and partition only
+        (:class:`~pydantic_dynamo.exceptions.InvalidCursorError` otherwise).
+
+        A global index is read eventually consistently: ``consistent_read=True`` raises
+        :class:`~pydantic_dynamo.exceptions.InvalidQueryError`; a local index honours it
+        (default: the repository's ``consistent_reads``). An index holding only some of the
+        item (``KEYS_ONLY``, ``INCLUDE``) has its full items fetched, one BatchGetItem per page,
+        unless ``projection`` names a model of fields the index holds: each entry is then
+        decoded into it, as ``PartitionedContent[projection]``. See ``docs/indexes.md``.
+
+        Example (``by_name`` is an index partitioned by ``name``)::
+
+            for batch in repo.query_index("by_name", ["Steve Buscemi"], limit=10):
+                for content in batch:
+                    print(content.content_ids, content.item)
+        """
+        query = index_query(
+            self._core,
+            index,
+            partition,
+            prefix=prefix,
+            between=between,
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+        )
+        return iterate(self._port, flows.query_index_flow(query))
+
     def run_flow(self, flow: Flow) -> Any:
         """Run a flow of this package (for example write-once's) with this repository's client."""
         return run(self._port, flow)
+
+    def scan(
+        self,
+        *,
+        segments: int = 1,
+        filters: FilterCommand | Condition | None = None,
+        limit: int | None = None,
+    ) -> Iterator[BatchResponse[ObjT]]:
+        """Every item of this content type, in any partition, by a Scan of the whole table in
+        ``segments`` parallel segments; one batch per page (see :mod:`pydantic_dynamo.scan`)."""
+        from pydantic_dynamo.scan import scan_flow
+
+        flow = scan_flow(self._core, segments=segments, filters=filters, limit=limit)
+        return iterate(self._port, flow)

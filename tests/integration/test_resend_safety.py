@@ -74,6 +74,7 @@ from tests.integration.harness import (
     SORT_KEY,
 )
 from tests.integration.support import Example, ExampleContent, every_id, example, numbered
+from tests.integration.test_async_lean import async_lean_client, on_loop
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -230,11 +231,24 @@ def proxy(dynamodb_local: DynamoDBLocal) -> Iterator[FaultProxy]:
         server.close()
 
 
-@pytest.fixture(params=["lean", "boto3"])
+_MAKERS: dict[str, ClientMaker] = {
+    "lean": lean_client,
+    "boto3": boto3_client,
+    "async-lean": on_loop,
+}
+
+
+@pytest.fixture(params=sorted(_MAKERS))
 def make_client(request: pytest.FixtureRequest) -> ClientMaker:
-    """Builds a client of the test's transport: the lean one, or boto3."""
-    maker: ClientMaker = lean_client if request.param == "lean" else boto3_client
-    return maker
+    """Builds a client of the test's transport: the lean one, boto3, or the asyncio lean one
+    (behind a sync face: :class:`~tests.integration.test_async_lean.OnLoop`)."""
+    return _MAKERS[request.param]
+
+
+@pytest.fixture(params=["aiobotocore", "async-lean"])
+def open_async_client(request: pytest.FixtureRequest) -> Callable[[str], Any]:
+    """Opens an async client of the test's transport: aiobotocore, or the asyncio lean one."""
+    return aio_client if request.param == "aiobotocore" else async_lean_client
 
 
 @pytest.fixture
@@ -564,10 +578,13 @@ def test_a_trickled_answer_fails_within_the_read_timeout(
 
 
 def test_async_increments_whose_answers_were_lost_are_applied_once(
-    proxy: FaultProxy, dynamodb_client: DynamoDBClient, table_name: str
+    open_async_client: Callable[[str], Any],
+    proxy: FaultProxy,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
 ) -> None:
     async def run() -> None:
-        async with aio_client(proxy.endpoint_url) as client:
+        async with open_async_client(proxy.endpoint_url) as client:
             repo = async_repo(client, table_name)
             await repo.put(example("tally"))
             proxy.replan(lost())
@@ -582,10 +599,13 @@ def test_async_increments_whose_answers_were_lost_are_applied_once(
 
 
 def test_async_version_checked_update_chain_succeeds_through_lost_answers(
-    proxy: FaultProxy, dynamodb_client: DynamoDBClient, table_name: str
+    open_async_client: Callable[[str], Any],
+    proxy: FaultProxy,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
 ) -> None:
     async def run() -> None:
-        async with aio_client(proxy.endpoint_url) as client:
+        async with open_async_client(proxy.endpoint_url) as client:
             repo = async_repo(client, table_name)
             await repo.put(example("chain"))
             proxy.replan(lost())
@@ -600,10 +620,13 @@ def test_async_version_checked_update_chain_succeeds_through_lost_answers(
 
 
 def test_async_write_once_reports_every_new_content_once_through_lost_answers(
-    proxy: FaultProxy, dynamodb_client: DynamoDBClient, table_name: str
+    open_async_client: Callable[[str], Any],
+    proxy: FaultProxy,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
 ) -> None:
     async def run() -> list[ExampleContent]:
-        async with aio_client(proxy.endpoint_url) as client:
+        async with open_async_client(proxy.endpoint_url) as client:
             write_once = WriteOnceRepository[Example](async_repo(client, table_name))
             proxy.replan(lost())
             return await write_once.write(numbered(200))
