@@ -21,6 +21,7 @@ from benchmarks.workload import (
     Workload,
     content_ids,
     example_fields,
+    index_attributes,
 )
 
 PARTITION_VALUE = "#".join((PARTITION_PREFIX, PARTITION_NAME, *PARTITION_IDS))
@@ -47,13 +48,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def items(workload: Workload) -> list[dict[str, Any]]:
-    """Every item of the workload, with its key, ``_timestamp`` and ``_object_version``."""
+def items(workload: Workload, *, indexed: bool = False) -> list[dict[str, Any]]:
+    """Every item of the workload, with its key, ``_timestamp`` and ``_object_version`` (and,
+    ``indexed``, the ``index`` set's index key attributes)."""
     timestamp = datetime.now(UTC).isoformat()
     out = []
     for index in range(workload.n):
         fields = {k: _plain(v) for k, v in example_fields(index, workload.seed).items()}
         item = {k: v for k, v in fields.items() if v is not None}
         item.update(key(index), _timestamp=timestamp, _object_version=1)
+        if indexed:
+            item.update(index_attributes(fields["datetime_field"]))
         out.append(item)
     return out

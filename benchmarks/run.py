@@ -41,12 +41,13 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
 from benchmarks import codec_bench, service_bench, venv042, venv_peers
 from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
-from benchmarks.workload import OP_SETS, PARTITION_KEY, SORT_KEY, Workload
+from benchmarks.workload import INDEX_ALL, INDEX_KEYS, OP_SETS, PARTITION_KEY, SORT_KEY, Workload
 from local_stack.dynamodb_local import (
     create_records_table,
     find_jar,
     start_dynamodb_local,
 )
+from pydantic_dynamo.table import PhysicalIndex, Projection, TableDescription, create_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -58,6 +59,17 @@ OLD = "0.4.2"
 OURS_OWN = "ours-own"
 CRUD = "crud"
 WRITE_ONCE = "write_once"
+INDEX = "index"
+# The ``index`` set's table: the keys, and its two global indexes (every attribute; keys only).
+INDEX_TABLE = TableDescription(
+    PARTITION_KEY,
+    SORT_KEY,
+    ttl_attribute=None,
+    indexes=(
+        PhysicalIndex.global_(INDEX_ALL[1]),
+        PhysicalIndex.global_(INDEX_KEYS[1], Projection.keys_only()),
+    ),
+)
 # Operations the targets apply to; the codec targets are separate.
 TARGET_OPS = ("put_batch", "list", "get_batch")
 WRITE_ONCE_LABELS = {
@@ -85,8 +97,14 @@ class Lib:
 
 LIBS: tuple[Lib, ...] = (
     Lib("ours", "ours (client=)", "benchmarks.runner_ours", "client"),
-    Lib(OURS_OWN, "ours (own client)", "benchmarks.runner_ours", "own", op_sets=(CRUD, WRITE_ONCE)),
-    Lib(FLOOR, "raw boto3 (floor)", "benchmarks.runner_floor"),
+    Lib(
+        OURS_OWN,
+        "ours (own client)",
+        "benchmarks.runner_ours",
+        "own",
+        op_sets=(CRUD, WRITE_ONCE, INDEX),
+    ),
+    Lib(FLOOR, "raw boto3 (floor)", "benchmarks.runner_floor", op_sets=(CRUD, INDEX)),
     Lib(FLOOR_NV, "raw boto3, no param validation", "benchmarks.runner_floor", "novalidate"),
     Lib(
         OLD,
@@ -95,13 +113,40 @@ LIBS: tuple[Lib, ...] = (
         old_venv=True,
         op_sets=(CRUD, WRITE_ONCE),
     ),
-    Lib("pydynox", "pydynox (Rust core)", "benchmarks.runner_pydynox", peers_venv=True),
+    Lib(
+        "pydynox",
+        "pydynox (Rust core)",
+        "benchmarks.runner_pydynox",
+        peers_venv=True,
+        op_sets=(CRUD, INDEX),
+    ),
+    Lib(
+        "pynamodb",
+        "PynamoDB",
+        "benchmarks.runner_pynamodb",
+        peers_venv=True,
+        op_sets=(CRUD, INDEX),
+    ),
     Lib(
         "aiodynamo",
         "aiodynamo (aiohttp)",
         "benchmarks.runner_aiodynamo",
         "aiohttp",
         peers_venv=True,
+    ),
+    # The async repository on each transport (benchmarks/runner_ours_async.py).
+    Lib("ours-async", "ours async (own lean client)", "benchmarks.runner_ours_async", "own"),
+    Lib(
+        "ours-async-042",
+        "ours async (0.4.2 construction: lean)",
+        "benchmarks.runner_ours_async",
+        "resource",
+    ),
+    Lib(
+        "ours-async-aioboto3",
+        "ours async on aioboto3",
+        "benchmarks.runner_ours_async",
+        "aioboto3",
     ),
 )
 
@@ -152,7 +197,10 @@ def run_once(
 ) -> dict[str, Any]:
     """One fresh process of ``lib`` running ``op_set`` on a fresh table; its parsed result."""
     table = f"bench-{lib.key.replace('.', '')}-{op_set}-{tag}-{uuid.uuid4().hex[:8]}"
-    create_records_table(admin, table, PARTITION_KEY, SORT_KEY, ttl_attribute=None)
+    if op_set == INDEX:
+        create_table(admin, table, INDEX_TABLE)
+    else:
+        create_records_table(admin, table, PARTITION_KEY, SORT_KEY, ttl_attribute=None)
     command = [
         str(python),
         "-m",
@@ -270,6 +318,33 @@ def format_table(
                 f"| {_ratio(m['cpu_ms'], old, 'cpu_ms')} "
                 f"| {_ratio(m['wall_ms'], floor, 'wall_ms')} |"
             )
+    return "\n".join(lines)
+
+
+def format_index(libs: list[Lib], summary: Summary, workload: Workload) -> str:
+    """The ``index`` set: client CPU per item of each read, and index queries against list."""
+    lines = [
+        "| lib | list µs/item | index (all) µs/item | index (keys only + BatchGet) µs/item "
+        "| requests list / all / keys | all x list | keys x list | all x floor | keys x floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    floor = summary.get(FLOOR, {})
+    for lib in libs:
+        m = summary[lib.key]
+        per_item = {
+            op: m[op]["cpu_ms"] * 1e3 / workload.n for op in ("list", "index_all", "index_keys")
+        }
+        requests = " / ".join(
+            f"{m[op]['requests']:g}" for op in ("list", "index_all", "index_keys")
+        )
+        lines.append(
+            f"| {lib.label} | {per_item['list']:.1f} | {per_item['index_all']:.1f} "
+            f"| {per_item['index_keys']:.1f} | {requests} "
+            f"| {_ratio(m['index_all']['cpu_ms'], m['list'], 'cpu_ms')} "
+            f"| {_ratio(m['index_keys']['cpu_ms'], m['list'], 'cpu_ms')} "
+            f"| {_ratio(m['index_all']['cpu_ms'], floor.get('index_all'), 'cpu_ms')} "
+            f"| {_ratio(m['index_keys']['cpu_ms'], floor.get('index_keys'), 'cpu_ms')} |"
+        )
     return "\n".join(lines)
 
 
@@ -746,6 +821,30 @@ def _write_once_parts(
     ]
 
 
+def _index_parts(
+    libs: list[Lib],
+    results: dict[str, list[dict[str, Any]]],
+    summary: Summary,
+    workload: Workload,
+) -> list[str]:
+    return [
+        "## Index queries",
+        "",
+        f"The same {workload.n} items (each library writing its own, with the index key "
+        "attributes), listed from the table, then read back from two global indexes composed "
+        'alike (`Index(partition=(), sort=("datetime_field",))`): `gsi1` projects every '
+        "attribute; `gsi2` only the keys, so the full items then come from BatchGetItem. "
+        "Models are materialized by ours and PynamoDB (its `Model`s); pydynox and the floor "
+        "return dicts. Client CPU per item, medians; pydynox pages by itself and tells no page "
+        "count, so its Query requests are not counted.",
+        "",
+        format_index(libs, summary, workload),
+        "",
+        format_requests(results, libs),
+        "",
+    ]
+
+
 def write_docs(
     command: str,
     args: argparse.Namespace,
@@ -795,6 +894,8 @@ def write_docs(
         parts += _write_once_parts(
             command, plan[WRITE_ONCE], results[WRITE_ONCE], summary[WRITE_ONCE], workload, probe
         )
+    if INDEX in plan:
+        parts += _index_parts(plan[INDEX], results[INDEX], summary[INDEX], workload)
     if codec:
         parts += [
             "## Codec micro-benchmark",
@@ -972,6 +1073,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(format_units(results[WRITE_ONCE], plan[WRITE_ONCE]))
         print(f"capacity probe: {json.dumps(probe)}")
+    if INDEX in plan:
+        print()
+        print(format_index(plan[INDEX], summary[INDEX], workload))
+        print()
+        print(format_requests(results[INDEX], plan[INDEX]))
     if codec:
         print()
         print(codec_bench.format_table(codec))

@@ -28,6 +28,8 @@ from benchmarks import harness
 from benchmarks.models import make_examples
 from benchmarks.workload import (
     CONTENT_TYPE,
+    INDEX_ALL,
+    INDEX_KEYS,
     OP_SETS,
     PARTITION_IDS,
     PARTITION_KEY,
@@ -36,6 +38,7 @@ from benchmarks.workload import (
     SORT_KEY,
     Workload,
     content_ids,
+    index_attributes,
 )
 
 AttributeMap = dict[str, Any]
@@ -53,7 +56,9 @@ def key(index: int) -> AttributeMap:
 
 
 class FloorRunner:
-    def __init__(self, client: Any, table: str, workload: Workload) -> None:
+    def __init__(
+        self, client: Any, table: str, workload: Workload, *, indexed: bool = False
+    ) -> None:
         self.client = client
         self.table = table
         self.workload = workload
@@ -64,6 +69,8 @@ class FloorRunner:
             fields = example.model_dump(mode="json")  # no floats in this model's data
             fields["_timestamp"] = timestamp
             fields["_object_version"] = 1
+            if indexed:
+                fields.update(index_attributes(example.datetime_field.isoformat()))
             item = {name: serializer.serialize(value) for name, value in fields.items()}
             item.update(key(index))
             self.items.append(item)
@@ -89,16 +96,17 @@ class FloorRunner:
                 attempt += 1
         return len(self.items)
 
-    def op_list(self) -> int:
+    def _query(
+        self, condition: str, names: dict[str, str], values: AttributeMap, index: str | None = None
+    ) -> list[AttributeMap]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :sk)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": PARTITION_VALUE},
-                ":sk": {"S": CONTENT_TYPE + "#"},
-            },
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
+        if index is not None:
+            kwargs["IndexName"] = index
         items: list[AttributeMap] = []
         while True:
             response = self.client.query(**kwargs)
@@ -107,8 +115,31 @@ class FloorRunner:
             if not last:
                 break
             kwargs["ExclusiveStartKey"] = last
+        return items
+
+    def op_list(self) -> int:
+        items = self._query(
+            "#pk = :pk AND begins_with(#sk, :sk)",
+            {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            {":pk": {"S": PARTITION_VALUE}, ":sk": {"S": CONTENT_TYPE + "#"}},
+        )
         self.raw["list"] = items
         return len(items)
+
+    def _index_query(self, index: tuple[str, str, str, str]) -> list[AttributeMap]:
+        _, physical, partition_key, _ = index
+        head = index_attributes("")[partition_key]
+        return self._query("#pk = :pk", {"#pk": partition_key}, {":pk": {"S": head}}, physical)
+
+    def op_index_all(self) -> int:
+        self.raw["index_all"] = self._index_query(INDEX_ALL)
+        return len(self.raw["index_all"])
+
+    def op_index_keys(self) -> int:
+        entries = self._index_query(INDEX_KEYS)
+        keys = [{PARTITION_KEY: e[PARTITION_KEY], SORT_KEY: e[SORT_KEY]} for e in entries]
+        self.raw["index_keys"] = self._batch_get(keys)
+        return len(self.raw["index_keys"])
 
     def _batch_get(self, keys: Sequence[AttributeMap]) -> list[AttributeMap]:
         found: list[AttributeMap] = []
@@ -155,12 +186,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     client = boto3.client("dynamodb", endpoint_url=args.endpoint, config=config)
     counter = harness.RequestCounter()
     client.meta.events.register("before-send.dynamodb", counter)
-    runner = FloorRunner(client, args.table, workload)
+    runner = FloorRunner(client, args.table, workload, indexed=args.op_set == "index")
     client.describe_table(TableName=args.table)  # warm-up: connection, endpoint, loaders
     ops = OP_SETS[args.op_set]
     results = harness.measure(ops, runner.run, counter, args.profile)
     stored = {item[SORT_KEY]["S"] for item in runner.raw.get("list", [])}
     checks = {"list_keys_match": stored == {sort_value(i) for i in range(workload.n)}}
+    for op in ("index_all", "index_keys"):
+        if op in runner.raw:
+            checks[f"{op}_keys_match"] = {i[SORT_KEY]["S"] for i in runner.raw[op]} == stored
     harness.emit(
         "raw boto3 (floor)",
         args.variant,

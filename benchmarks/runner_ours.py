@@ -24,6 +24,8 @@ from benchmarks import harness
 from benchmarks.models import Example, make_examples
 from benchmarks.workload import (
     CONTENT_TYPE,
+    INDEX_ALL,
+    INDEX_KEYS,
     OP_SETS,
     PARTITION_IDS,
     PARTITION_KEY,
@@ -36,13 +38,25 @@ from benchmarks.workload import (
     write_once_checks,
 )
 from pydantic_dynamo import (
+    Index,
     PartitionedContent,
+    PhysicalIndex,
+    Projection,
     SyncDynamoRepository,
     SyncWriteOnceRepository,
     UpdateCommand,
 )
 
 VARIANTS = ("client", "own")
+# The ``index`` set's two indexes (benchmarks.workload): every attribute, and keys only.
+INDEXES = (
+    Index(INDEX_ALL[0], on=PhysicalIndex.global_(INDEX_ALL[1]), sort=("datetime_field",)),
+    Index(
+        INDEX_KEYS[0],
+        on=PhysicalIndex.global_(INDEX_KEYS[1], Projection.keys_only()),
+        sort=("datetime_field",),
+    ),
+)
 
 
 class OursRunner:
@@ -62,6 +76,7 @@ class OursRunner:
         self.updates = [(content_ids(i), value) for i, value in workload.update_values()]
         self.listed: list[PartitionedContent[Example]] = []
         self.updated: list[PartitionedContent[Example]] = []
+        self.indexed: dict[str, list[PartitionedContent[Example]]] = {}
         # write_once: the same inputs, then every 10th with int_field changed.
         self.write_once = SyncWriteOnceRepository[Example](repo)
         changed = dict(workload.changed_values())
@@ -90,6 +105,18 @@ class OursRunner:
             for content in response.contents
         ]
         return len(self.listed)
+
+    def _query_index(self, name: str) -> int:
+        self.indexed[name] = [
+            content for response in self.repo.query_index(name) for content in response.contents
+        ]
+        return len(self.indexed[name])
+
+    def op_index_all(self) -> int:
+        return self._query_index(INDEX_ALL[0])
+
+    def op_index_keys(self) -> int:
+        return self._query_index(INDEX_KEYS[0])
 
     def op_get_batch(self) -> int:
         found = [
@@ -141,13 +168,19 @@ class OursRunner:
 
     def checks(self) -> dict[str, Any]:
         wanted = {tuple(cid): value for cid, value in self.updates}
-        return {
+        checks = {
             **list_checks(self.workload, self.listed, self.expected),
             "update_returns_new_state": all(
                 wanted.get(tuple(c.content_ids)) == c.item.int_field and c.current_version == 2
                 for c in self.updated
             ),
         }
+        for name, found in self.indexed.items():
+            checks[f"{name}_items_equal"] = (
+                list_checks(self.workload, found, self.expected)["list_items_equal"]
+                and len(found) == self.workload.n
+            )
+        return checks
 
 
 def _repo_client(repo: SyncDynamoRepository[Example]) -> Any:
@@ -178,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         table_name=args.table,
         partition_key=PARTITION_KEY,
         sort_key=SORT_KEY,
+        indexes=INDEXES if args.op_set == "index" else (),
         **kwargs,
     )
     capacity = harness.CapacityMeter() if harness.wants_capacity(args) else None

@@ -35,7 +35,14 @@ ENUM_VALUES = ("one", "two", "three")
 OP_SETS: dict[str, tuple[str, ...]] = {
     "crud": ("put_batch", "list", "get_batch", "get", "update"),
     "write_once": ("all_new", "all_repeated", "changed_10pct"),
+    "index": ("put_batch", "list", "index_all", "index_keys"),
 }
+# The ``index`` set: the same items listed from the table, then queried from two global indexes
+# composed alike (no partition fields, sorted by datetime_field): INDEX_ALL projects every
+# attribute, INDEX_KEYS only the keys (the full items then come from BatchGetItem).
+# (logical index name, physical index name, its partition key, its sort key)
+INDEX_ALL = ("by_datetime", "gsi1", "gsi1pk", "gsi1sk")
+INDEX_KEYS = ("by_datetime_keys", "gsi2", "gsi2pk", "gsi2sk")
 # Operation sets whose runs ask DynamoDB for ConsumedCapacity (harness.CapacityMeter). The
 # others send exactly what each library sends by itself.
 CAPACITY_OP_SETS = frozenset({"write_once"})
@@ -147,6 +154,19 @@ def content_ids(index: int) -> list[str]:
     return [f"{index:06d}"]
 
 
+def index_attributes(datetime_text: str) -> dict[str, str]:
+    """The ``index`` set's index key attributes of an item, as this library writes them for
+    ``Index(name, partition=(), sort=("datetime_field",))`` (see pydantic_dynamo.indexes):
+    peers write these themselves."""
+    attributes = {}
+    for name, _, partition_key, sort_key in (INDEX_ALL, INDEX_KEYS):
+        attributes[partition_key] = "#".join(
+            (PARTITION_PREFIX, PARTITION_NAME, CONTENT_TYPE, name, "")
+        )
+        attributes[sort_key] = "#".join((CONTENT_TYPE, name, datetime_text))
+    return attributes
+
+
 @dataclass(frozen=True)
 class Workload:
     """Sizes of the workload and the (seeded) choice of keys each read/update touches."""
@@ -187,6 +207,8 @@ class Workload:
             "all_new": self.n,
             "all_repeated": 0,
             "changed_10pct": len(self.changed_values()),
+            "index_all": self.n,
+            "index_keys": self.n,
         }[op]
 
 
