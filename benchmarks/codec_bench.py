@@ -3,6 +3,8 @@
 Ours:
 - encode: ``codec.encode_item(model.model_dump())``
 - decode: ``Example.model_validate(codec.decode_item(item))``
+- compiled (``model_codec.ModelCodec.of(Example)``): ``encode(model)`` (``model_dump`` and the
+  code generated for the model's fields) and ``decode_model(item)``
 
 Baselines (what one writes with boto3's own serializers):
 - encode, float-safe: ``json.loads(model.model_dump_json(), parse_float=Decimal)`` then
@@ -37,6 +39,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from benchmarks.models import Example, make_examples
 from pydantic_dynamo import codec
+from pydantic_dynamo.model_codec import ModelCodec
 
 Item = dict[str, Any]
 
@@ -55,10 +58,13 @@ SAFE_ENCODES = (
 )
 UNSAFE_ENCODE = "encode: boto3 float-unsafe (model_dump json)"
 OURS_DECODE = "decode: ours"
+COMPILED_ENCODE = "encode: ours, compiled (ModelCodec)"
+COMPILED_DECODE = "decode: ours, compiled (ModelCodec)"
 BOTO3_DECODE = "decode: boto3 TypeDeserializer+model_validate"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+_compiled = ModelCodec.of(Example)
 
 
 def ours_encode(model: Example) -> Item:
@@ -112,13 +118,17 @@ def run(items: int, repeat: int, seed: int = 0) -> dict[str, Any]:
         "boto3_roundtrip": _same_models([boto3_decode(i) for i in boto_wire], models),
         "ours_reads_boto3_items": _same_models([ours_decode(i) for i in boto_wire], models),
         "boto3_reads_our_items": _same_models([boto3_decode(i) for i in wire], models),
+        "compiled_encode_is_ours": [_compiled.encode(m) for m in models] == wire,
+        "compiled_roundtrip": _same_models([_compiled.decode_model(i) for i in wire], models),
     }
     cases: list[tuple[str, Callable[[Any], Any], Sequence[Any]]] = [
         (OURS_ENCODE, ours_encode, models),
+        (COMPILED_ENCODE, _compiled.encode, models),
         (SAFE_ENCODES[0], boto3_encode_float_safe, models),
         (SAFE_ENCODES[1], boto3_encode_dump_json_roundtrip, models),
         (UNSAFE_ENCODE, boto3_encode_no_floats, models),
         (OURS_DECODE, ours_decode, wire),
+        (COMPILED_DECODE, _compiled.decode_model, wire),
         (BOTO3_DECODE, boto3_decode, wire),
     ]
     loops = {name: _loop(func, inputs) for name, func, inputs in cases}
@@ -146,6 +156,10 @@ def run(items: int, repeat: int, seed: int = 0) -> dict[str, Any]:
         "encode_vs_float_safe": ratio(OURS_ENCODE, *SAFE_ENCODES),
         "encode_vs_float_unsafe": ratio(OURS_ENCODE, UNSAFE_ENCODE),
         "decode": ratio(OURS_DECODE, BOTO3_DECODE),
+        "compiled_encode_vs_ours": ratio(COMPILED_ENCODE, OURS_ENCODE),
+        "compiled_encode_vs_float_safe": ratio(COMPILED_ENCODE, *SAFE_ENCODES),
+        "compiled_decode_vs_ours": ratio(COMPILED_DECODE, OURS_DECODE),
+        "compiled_decode": ratio(COMPILED_DECODE, BOTO3_DECODE),
     }
     return {
         "items": items,
@@ -167,6 +181,10 @@ def format_table(data: dict[str, Any]) -> str:
         f"- encode, ours ÷ float-safe boto3 path: **{ratios['encode_vs_float_safe']:.2f}x**",
         f"- encode, ours ÷ float-unsafe boto3 path: {ratios['encode_vs_float_unsafe']:.2f}x",
         f"- decode, ours ÷ TypeDeserializer + model_validate: **{ratios['decode']:.2f}x**",
+        f"- compiled encode ÷ ours: {ratios['compiled_encode_vs_ours']:.2f}x; ÷ float-safe "
+        f"boto3 path: {ratios['compiled_encode_vs_float_safe']:.2f}x",
+        f"- compiled decode ÷ ours: {ratios['compiled_decode_vs_ours']:.2f}x; ÷ "
+        f"TypeDeserializer + model_validate: {ratios['compiled_decode']:.2f}x",
     ]
     return "\n".join(lines)
 

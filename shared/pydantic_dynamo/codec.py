@@ -128,13 +128,17 @@ def _enc_list(value: list[Any] | tuple[Any, ...]) -> AttributeValue:
     return {"L": _encode_elements(value)}
 
 
-def _enc_set(value: set[Any] | frozenset[Any]) -> AttributeValue:
-    # Sorted when possible so that equal sets always store (and hash) the same.
+def _ordered(value: set[Any] | frozenset[Any]) -> list[Any]:
+    """A set's elements in the order they are stored: sorted when they sort, so that equal sets
+    always store (and hash) the same."""
     try:
-        ordered = sorted(value)
+        return sorted(value)
     except TypeError:
-        ordered = list(value)
-    return {"L": _encode_elements(ordered)}
+        return list(value)
+
+
+def _enc_set(value: set[Any] | frozenset[Any]) -> AttributeValue:
+    return {"L": _encode_elements(_ordered(value))}
 
 
 def _enc_enum(value: Enum) -> AttributeValue:
@@ -214,12 +218,17 @@ def _encoder_for(kind: type) -> _Encoder:
 # is a large share of encoding.
 
 
+def _map_key(key: Any) -> str:
+    """The attribute name a map stores a key under that is not a ``str``."""
+    return str(to_jsonable_python(key))
+
+
 def _encode_map(value: Mapping[Any, Any]) -> dict[str, AttributeValue]:
     encoders = _ENCODERS
     out: dict[str, AttributeValue] = {}
     for key, val in value.items():
         kind = type(val)
-        name = key if type(key) is str else str(to_jsonable_python(key))
+        name = key if type(key) is str else _map_key(key)
         if kind is str and val.isascii():
             out[name] = {"S": val}
         else:
