@@ -33,7 +33,7 @@ LAYER_MOUNT: Final = "/opt"
 FORBIDDEN_PACKAGES: Final = frozenset({"boto3", "botocore", "s3transfer"})
 # The only bytecode the layer may hold: CPython's cache tag of the runtime's version.
 CACHE_TAG: Final = f"cpython-{config.PYTHON_VERSION.replace('.', '')}"
-# Modules no handler uses: Pydantic's mypy plugin and Powertools sub-packages (their sizes are in
+# Modules no handler uses: the index backfill, Pydantic's mypy plugin and Powertools sub-packages (their sizes are in
 # docs/deploy.md, "The layer"). ``layer.verify.check_layer`` proves on every build that nothing
 # the layer keeps imports them, at module level or inside a function; the handlers' imports then
 # run from the pruned layer. schema_validation is the middleware of the validation utility (it
@@ -42,6 +42,13 @@ CACHE_TAG: Final = f"cpython-{config.PYTHON_VERSION.replace('.', '')}"
 PRUNED_PATHS: Final = (
     # Pydantic's mypy plugin: read by mypy, never imported at run time.
     "pydantic/mypy.py",
+    # The index backfill: an operator's command (docs/backfill.md), run from a checkout, never
+    # by a function.
+    *(
+        f"pydantic_dynamo/{module}.py"
+        for module in ("backfill", "checkpoint", "index_repair", "progress", "rate_limit")
+    ),
+    "records_service/backfill.py",
     "aws_lambda_powertools/event_handler/middlewares/schema_validation.py",
     "aws_lambda_powertools/utilities/auth_alpha",
     "aws_lambda_powertools/utilities/circuit_breaker",
