@@ -33,6 +33,7 @@ from pydantic_dynamo import (
     InvalidAttributeError,
     InvalidCursorError,
     InvalidKeyError,
+    InvalidQueryError,
     ItemNotFoundError,
     ItemTooLargeError,
     RequestObjectStateError,
@@ -262,6 +263,7 @@ ERRORS: Final[tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Failure]]
         lambda e: Failure(HTTPStatus.BAD_REQUEST, "invalid_key", str(e), {"key": e.key_name}),
     ),
     ((InvalidCursorError,), lambda e: Failure(HTTPStatus.BAD_REQUEST, "invalid_cursor", str(e))),
+    ((InvalidQueryError,), lambda e: Failure(HTTPStatus.BAD_REQUEST, "invalid_query", str(e))),
     (
         (ItemTooLargeError,),
         lambda e: Failure(
