@@ -7,21 +7,27 @@ version conflicts and missing items.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic_dynamo.aws_errors import ErrorKind, classify_code
 
 __all__ = [
+    "ActionFailure",
+    "ConditionFailedError",
     "IndexConflictError",
     "InvalidAttributeError",
     "InvalidCursorError",
     "InvalidKeyError",
     "InvalidQueryError",
+    "ItemExistsError",
     "ItemNotFoundError",
     "ItemTooLargeError",
     "PydanticDynamoError",
     "RequestObjectStateError",
     "ReservedAttributeError",
+    "TransactionCanceledError",
+    "TransactionLimitError",
     "UnprocessedItemsError",
     "UnsupportedValueError",
     "VersionConflictError",
@@ -126,6 +132,24 @@ class ItemNotFoundError(RequestObjectStateError):
         super().__init__(f"no item at {key}", key)
 
 
+class ConditionFailedError(RequestObjectStateError):
+    """A conditional write's condition did not hold on the stored item; nothing was written.
+
+    ``item`` is the item as stored when the write was refused: a ``PartitionedContent`` of
+    the repository's model when it decodes as one, else its raw AttributeValues; ``raw`` is
+    always the raw AttributeValues.
+    """
+
+    def __init__(self, key: dict[str, str], item: Any, raw: dict[str, Any]) -> None:
+        super().__init__(f"the condition did not hold on the item stored at {key}", key)
+        self.item = item
+        self.raw = raw
+
+
+class ItemExistsError(ConditionFailedError):
+    """A put ``if_absent`` found an item (live, unexpired) at its key; ``item`` is that one."""
+
+
 class IndexConflictError(RequestObjectStateError):
     """An update whose index values depend on the stored item met a stored item that kept
     changing (another writer changed a composing field between the read and the write, on
@@ -173,3 +197,61 @@ class UnprocessedItemsError(PydanticDynamoError):
         if kind is None:
             kind = ErrorKind.THROTTLED if code is None else classify_code(code)
         self.kind = kind
+
+
+@dataclass(frozen=True)
+class ActionFailure:
+    """Why one action of a cancelled transaction failed.
+
+    ``index`` is the action's position in the transaction (0-based), ``operation`` its kind
+    (``"Put"``, ``"Update"``, ``"Delete"``, ``"ConditionCheck"``, ``"Get"``), ``content_type``
+    and ``table`` its repository's, ``key`` the item's key. ``code`` is DynamoDB's reason
+    (``ConditionalCheckFailed``, ``TransactionConflict``, ``ItemCollectionSizeLimitExceeded``,
+    ``ValidationError``...); ``item`` the stored item when DynamoDB returned it (a failed
+    condition): a ``PartitionedContent`` when it decodes, else raw AttributeValues; ``error``
+    for a failed condition the typed error the same write alone would raise
+    (:class:`ItemExistsError`, :class:`VersionConflictError`, :class:`ConditionFailedError`,
+    :class:`ItemNotFoundError`...).
+    """
+
+    index: int
+    operation: str
+    content_type: str
+    table: str
+    key: dict[str, str]
+    code: str
+    message: str | None = None
+    item: Any = None
+    error: RequestObjectStateError | None = None
+
+
+class TransactionCanceledError(PydanticDynamoError):
+    """DynamoDB cancelled a transaction: nothing of it was applied.
+
+    ``failures`` lists the actions that failed, each with its reason
+    (:class:`ActionFailure`); ``codes`` holds every action's reason code in order
+    (``"None"`` for those that would have passed). ``kind`` is ``THROTTLED`` when a
+    conflict or throttling cancelled it (trying later may succeed), else ``REFUSED``.
+    """
+
+    def __init__(
+        self, failures: Sequence[ActionFailure], codes: Sequence[str], kind: ErrorKind
+    ) -> None:
+        shown = "; ".join(
+            f"action {f.index} ({f.operation} {f.content_type} {f.key}): {f.code}" for f in failures
+        )
+        super().__init__(f"transaction cancelled: {shown or 'no reason given'}")
+        self.failures = list(failures)
+        self.codes = list(codes)
+        self.kind = kind
+
+
+class TransactionLimitError(PydanticDynamoError, ValueError):
+    """A transaction DynamoDB would refuse, refused before sending: more than 100 actions,
+    more than 4 MB, or two actions on one item. ``index`` is the offending action's position
+    (0-based); ``other`` the earlier action on the same item, for a duplicate."""
+
+    def __init__(self, index: int, message: str, other: int | None = None) -> None:
+        super().__init__(f"action {index}: {message}")
+        self.index = index
+        self.other = other

@@ -25,7 +25,7 @@ from pydantic_dynamo.exceptions import (
     VersionConflictError,
 )
 from pydantic_dynamo.index_queries import IndexQuery
-from pydantic_dynamo.indexes import IndexWrite, changed_since, still_as_read
+from pydantic_dynamo.index_updates import IndexWrite, changed_since, still_as_read
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import (
     BatchResponse,
@@ -36,7 +36,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
-from pydantic_dynamo.paging import QueryPlan
+from pydantic_dynamo.paging import QueryPlan, is_expired
 from pydantic_dynamo.write_tokens import is_mine, new_token
 
 __all__ = [
@@ -108,10 +108,25 @@ Step = Call | CallMany | Sleep | Emit
 Flow = Generator[Step, Any, Any]
 
 
-def put_flow(core: RepositoryCore[ObjT], content: PartitionedContent[ObjT]) -> Flow:
-    """PutItem one content (a resend of an applied put is recognised, not applied again)."""
+def put_flow(
+    core: RepositoryCore[ObjT],
+    content: PartitionedContent[ObjT],
+    *,
+    condition: Condition | None = None,
+    if_absent: bool = False,
+) -> Flow:
+    """PutItem one content (a resend of an applied put is recognised, not applied again).
+
+    With ``condition``, only over a live item on which it holds; with ``if_absent``, only
+    where no live item is stored (with both: either). A refusal raises
+    :class:`~pydantic_dynamo.exceptions.ItemExistsError` (``if_absent``),
+    :class:`~pydantic_dynamo.exceptions.ConditionFailedError` or
+    :class:`~pydantic_dynamo.exceptions.ItemNotFoundError`.
+    """
     token = new_token()
-    yield from conditional(core, Call("put_item", core.put_request(content, token)), None, token)
+    request = core.put_request(content, token, condition=condition, if_absent=if_absent)
+    failure = {"conditional": condition is not None, "if_absent": if_absent}
+    yield from conditional(core, Call("put_item", request), None, token, failure=failure)
 
 
 def run_write_plan(plan: BatchWritePlan[Any]) -> Flow:
@@ -229,7 +244,7 @@ class _ReadChangedError(Exception):
 
 # Tries of an upsert (update, else create) and of an update whose index values depend on a
 # read (read, then update while the fields read are unchanged).
-_UPDATE_ROUNDS = 5
+UPDATE_ROUNDS = 5
 
 
 def update_flow(
@@ -238,8 +253,13 @@ def update_flow(
     content_id: Ids,
     command: UpdateCommand,
     require_exists: bool,
+    condition: Condition | None = None,
 ) -> Flow:
     """UpdateItem; returns the new PartitionedContent, raises typed errors on conditions.
+
+    ``condition`` (on the model) must hold on the stored item for the update to apply
+    (:class:`~pydantic_dynamo.exceptions.ConditionFailedError` otherwise); an upsert creates
+    an absent item without it.
 
     Without ``require_exists`` it is an upsert in (at most) two conditional steps: update the
     existing item, else create it. One expression cannot do both, because a stored item without
@@ -260,7 +280,7 @@ def update_flow(
     plan = core.index_update(command)
     created: dict[str, Any] | None = None
     conflicts = 0
-    for _ in range(_UPDATE_ROUNDS):
+    for _ in range(UPDATE_ROUNDS):
         write: IndexWrite | None = None
         stored: Item | None = None
         present = True
@@ -277,12 +297,19 @@ def update_flow(
         if present:
             unchanged = still_as_read(stored, plan.unread) if stored and plan else None
             request = core.update_request(
-                partition_id, content_id, command, token, index_write=write, unchanged=unchanged
+                partition_id,
+                content_id,
+                command,
+                token,
+                index_write=write,
+                unchanged=unchanged,
+                condition=condition,
             )
             read = (stored, plan.unread) if stored and plan else None
             call = Call("update_item", request)
+            failure = {"conditional": condition is not None}
             try:
-                response = yield from conditional(core, call, expected, token, read)
+                response = yield from conditional(core, call, expected, token, read, failure)
             except _ReadChangedError:
                 conflicts += 1
                 continue
@@ -313,7 +340,7 @@ def update_flow(
         return core.decode(response["Attributes"])
     key = core.plain_key(core.key(partition_id, content_id))
     if conflicts:
-        raise IndexConflictError(key, _UPDATE_ROUNDS)
+        raise IndexConflictError(key, UPDATE_ROUNDS)
     raise RequestObjectStateError(
         f"item at {key} kept appearing and disappearing during an upsert", key
     )
@@ -327,16 +354,25 @@ _TRANSIENT_CANCELLATIONS = frozenset(
 
 
 def delete_item_flow(
-    core: RepositoryCore[ObjT], partition_id: Ids, content_id: Ids, current_version: int | None
+    core: RepositoryCore[ObjT],
+    partition_id: Ids,
+    content_id: Ids,
+    current_version: int | None,
+    condition: Condition | None = None,
 ) -> Flow:
     """Delete one item as a one-action transaction; returns whether a live item was there.
 
     An expired item (past its TTL, not yet removed by DynamoDB) counts as absent: it is removed
     all the same, and ``False`` returned (or ``ItemNotFoundError`` with ``current_version``).
+    With ``condition``, a live item is deleted only while it holds
+    (:class:`~pydantic_dynamo.exceptions.ConditionFailedError` otherwise).
     """
     attempt = 0
     while True:
-        request = core.delete_item_request(partition_id, content_id, current_version, new_token())
+        token = new_token()
+        request = core.delete_item_request(
+            partition_id, content_id, current_version, token, condition
+        )
         try:
             yield Call("transact_write_items", request)
         except Exception as error:
@@ -354,8 +390,11 @@ def delete_item_flow(
                 raise
             key = request["TransactItems"][0]["Delete"]["Key"]
             stored = reason.get("Item")
-            if current_version is not None:
-                raise core.condition_failure(key, {"Item": stored}, current_version) from error
+            live = stored is not None and not is_expired(stored, int(time.time()))
+            if current_version is not None or (condition is not None and live):
+                raise core.condition_failure(
+                    key, {"Item": stored}, current_version, conditional=condition is not None
+                ) from error
             if stored:  # there, so expired: remove it, unless it was written again meanwhile
                 try:
                     yield Call("delete_item", core.delete_expired_request(key))
@@ -393,6 +432,7 @@ def conditional(
     expected_version: int | None,
     token: str,
     read: tuple[Item, Sequence[str]] | None = None,
+    failure: dict[str, bool] | None = None,
 ) -> Generator[Step, Any, Item]:
     """Perform a conditional write, turning ConditionalCheckFailed into a typed error.
 
@@ -400,6 +440,8 @@ def conditional(
     the answer is then that item, as ``Attributes`` (``ALL_NEW``'s state). ``read`` is the item
     the write's index values were computed from and the fields taken from it: a failure
     against an item storing any of them differently raises :class:`_ReadChangedError`.
+    ``failure`` holds the keyword arguments of the write's
+    :meth:`~pydantic_dynamo.write_requests.WriteRequests.condition_failure`.
     """
     try:
         response: Item = yield call
@@ -417,7 +459,7 @@ def conditional(
         if read is not None and stored and changed_since(read[0], stored, read[1]):
             raise _ReadChangedError from error
         raise core.condition_failure(
-            _key_of(core, call.request), error_response(error), expected_version
+            _key_of(core, call.request), error_response(error), expected_version, **(failure or {})
         ) from error
     return response
 

@@ -1,18 +1,19 @@
 """The repository's pure core: every request it sends and every response it reads.
 
-No I/O happens here. The sync and async repositories build requests with
+This module holds the keys, the items (encode, decode), the reads, batches and queries; the
+single-item writes are :class:`~pydantic_dynamo.write_requests.WriteRequests`, the core's base
+class. No I/O happens here. The sync and async repositories build requests with
 :class:`RepositoryCore`, send them with their own client, and hand the responses back, so the
 two share all the logic and differ only in how they wait.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
 from pydantic_dynamo.codec import (
@@ -22,24 +23,20 @@ from pydantic_dynamo.codec import (
     item_size,
     item_size_bound,
 )
-from pydantic_dynamo.conditions import Condition, all_of, raw_attr, render
+from pydantic_dynamo.conditions import Condition, raw_attr, render
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
-    ItemNotFoundError,
     ItemTooLargeError,
-    RequestObjectStateError,
-    VersionConflictError,
 )
-from pydantic_dynamo.expressions import Placeholders, build_update, filter_condition, version_check
-from pydantic_dynamo.indexes import Index, IndexSet, IndexUpdate, IndexWrite
+from pydantic_dynamo.expressions import Placeholders, filter_condition
+from pydantic_dynamo.indexes import Index, IndexSet
 from pydantic_dynamo.keys import Ids, KeyCodec
 from pydantic_dynamo.models import (
     FilterCommand,
     GetResponse,
     ObjT,
     PartitionedContent,
-    UpdateCommand,
 )
 from pydantic_dynamo.paging import QueryPlan, decode_cursor, is_expired
 from pydantic_dynamo.prepared import Prepared, param
@@ -54,7 +51,7 @@ from pydantic_dynamo.schema import (
     WRITE_TOKEN,
     ModelSchema,
 )
-from pydantic_dynamo.write_tokens import NOT_MINE, stamp
+from pydantic_dynamo.write_requests import EXPIRED, WriteRequests, utc_timestamp
 
 __all__ = ["RepositoryCore", "utc_timestamp"]
 
@@ -66,13 +63,6 @@ BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 _NOTHING = object()
 _object_setattr = object.__setattr__
 _ttl = raw_attr(INTERNAL_TTL)
-_EXPIRED = Prepared(_ttl <= param("now", "N"))
-
-
-def _all(terms: list[Condition]) -> Condition:
-    condition = all_of(terms)
-    assert condition is not None  # every write condition has a term
-    return condition
 
 
 def _construct_content(
@@ -110,21 +100,7 @@ def _construct_content(
     return content
 
 
-def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:
-    for part in parts[:-1]:
-        inner = data.get(part)
-        if not isinstance(inner, dict):
-            inner = data[part] = {}
-        data = inner
-    data[parts[-1]] = value
-
-
-def utc_timestamp() -> str:
-    """The ``_timestamp`` value for a write made now (ISO format, as 0.4.2 wrote it)."""
-    return datetime.now(UTC).isoformat()
-
-
-class RepositoryCore(Generic[ObjT]):
+class RepositoryCore(WriteRequests[ObjT]):
     """Requests and responses for one model stored under one partition prefix and content type."""
 
     def __init__(
@@ -154,10 +130,11 @@ class RepositoryCore(Generic[ObjT]):
         self._index_attributes = tuple(sorted(self.indexes.key_attributes))
         self.schema.check_reserved(self.reserved)
         self.keys = KeyCodec(partition_prefix, partition_name, content_type)
+        self.content_type = content_type
         # Present, and not past its TTL: an expired item reads as absent, so it is absent here.
         stored = raw_attr(partition_key)
         self._live = Prepared(stored.exists() & (_ttl.not_exists() | (_ttl > param("now", "N"))))
-        self._gone = Prepared(stored.not_exists() | _EXPIRED.condition)
+        self._gone = Prepared(stored.not_exists() | EXPIRED.condition)
         self._conditions: dict[tuple[str, bool | None, bool], Prepared] = {}
         self.table_name = table_name
         self.partition_key = partition_key
@@ -285,20 +262,7 @@ class RepositoryCore(Generic[ObjT]):
 
         return decode
 
-    # -- single-item requests -------------------------------------------------------------------
-
-    def put_request(self, content: PartitionedContent[ObjT], token: str) -> Item:
-        """A PutItem request writing one content, refused if the item holds ``token`` already
-        (the write was applied and this is its resend: see :mod:`pydantic_dynamo.write_tokens`)."""
-        item = self.encode(content, utc_timestamp(), {WRITE_TOKEN: {"S": token}})
-        placeholders = Placeholders()
-        request: Item = {
-            "TableName": self.table_name,
-            "Item": item,
-            "ConditionExpression": NOT_MINE.render(placeholders, {"token": token}),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        return placeholders.add_to(request)
+    # -- single-item reads (the writes: WriteRequests) ---------------------------------------------
 
     def get_request(
         self, partition_ids: Ids, content_ids: Ids, *, consistent: bool | None = None
@@ -321,231 +285,6 @@ class RepositoryCore(Generic[ObjT]):
         """The answer of a GetItem response; an expired item counts as absent."""
         raw = self.live_item(response, now)
         return GetResponse(content=None if raw is None else self.decode(raw))
-
-    def _write_condition(self, state: str, version: int | None, token: bool) -> Prepared:
-        """The condition of a write: the item's ``state`` (``"live"``, ``"gone"`` or ``""``
-        for either), the expected ``version`` if any, and :func:`not_mine` if ``token``.
-
-        Prepared once per shape (its parameters: ``now``, ``version``, ``token``).
-        """
-        key = (state, None if version is None else version == 1, token)
-        prepared = self._conditions.get(key)
-        if prepared is None:
-            terms = [self._live.condition] if state == "live" else []
-            if state == "gone":
-                terms.append(self._gone.condition)
-            if version is not None:
-                terms.append(version_check(version).condition)
-            if token:
-                terms.append(NOT_MINE.condition)
-            prepared = self._conditions[key] = Prepared(_all(terms))
-        return prepared
-
-    def update_request(
-        self,
-        partition_ids: Ids,
-        content_ids: Ids,
-        command: UpdateCommand,
-        token: str,
-        *,
-        creating: bool = False,
-        index_write: IndexWrite | None = None,
-        unchanged: Condition | None = None,
-    ) -> Item:
-        """An UpdateItem request applying ``command``, answering the item's new state.
-
-        It applies only to an existing (unexpired) item, or, with ``creating``, only to an absent
-        or expired one, and never to an item holding ``token`` (its own resend). An existing
-        item without a version reads as version 1 (as in 0.4.2), so its first update makes it 2;
-        an item this update creates gets version 1. ``index_write`` sets and removes index key
-        attributes too, and ``unchanged`` is a further condition (the composing fields the
-        index values were computed from are still as read).
-        """
-        placeholders = Placeholders()
-        store_token = stamp(placeholders, token)
-        extra_sets = [store_token]
-        extra_removes: list[str] = []
-        if index_write is not None:
-            extra_sets.extend(
-                f"{placeholders.name(name)} = {placeholders.value(value)}"
-                for name, value in index_write.sets.items()
-            )
-            extra_removes.extend(placeholders.name(name) for name in index_write.removes)
-        if creating and command.expiry is None:
-            # An item created over an expired one must not keep its past _ttl (it would read
-            # as absent at once).
-            extra_removes.append(placeholders.name(INTERNAL_TTL))
-        expression = build_update(
-            self.schema,
-            command,
-            placeholders,
-            timestamp=utc_timestamp(),
-            reserved=self.reserved,
-            missing_version=0 if creating else 1,
-            extra_sets=extra_sets,
-            extra_removes=extra_removes,
-            check_version=False,
-        )
-        version = command.current_version
-        condition = self._write_condition("gone" if creating else "live", version, token=True)
-        values = {"now": str(int(time.time())), "token": token}
-        if version is not None:
-            values["version"] = str(version)
-        rendered = condition.render(placeholders, values)
-        if unchanged is not None:
-            rendered += " AND " + render(unchanged, None, placeholders)
-        request: Item = {
-            "TableName": self.table_name,
-            "Key": self.key(partition_ids, content_ids),
-            "UpdateExpression": expression.update,
-            "ConditionExpression": rendered,
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        return placeholders.add_to(request)
-
-    def index_update(self, command: UpdateCommand) -> IndexUpdate | None:
-        """How ``command`` keeps the indexes right; ``None`` when it touches no composing field.
-
-        An increment of a composing field is refused (``InvalidAttributeError`` naming the field
-        and the index): its new value is known only to DynamoDB.
-        """
-        if not self.indexes:
-            return None
-        self.indexes.refuse_increments(command.increment_attrs)
-        update = IndexUpdate(self.indexes, command.set_commands, command.remove_attrs)
-        return update if update.touched else None
-
-    def created_index_write(self, command: UpdateCommand, state: dict[str, Any]) -> IndexWrite:
-        """The index attributes of the item an upsert creates, whose Python-mode data is
-        ``state``. The composing fields the command does not give are removed too: a created
-        item replaces an expired one, whose leftovers would otherwise disagree with its index
-        values."""
-        write = self.indexes.write_for(self.indexes.by_name.values(), state)
-        given = {path.split(".")[0] for path in (*command.set_commands, *command.remove_attrs)}
-        leftovers = sorted(set(self.indexes.by_field) - given)
-        return IndexWrite(write.sets, write.removes + tuple(leftovers))
-
-    def check_created_item(self, command: UpdateCommand) -> dict[str, Any]:
-        """Refuse an upsert whose command would create an item that fails the model; the
-        created item's Python-mode data otherwise.
-
-        The item it creates holds what ``set_commands`` sets, the increments (from 0) and the
-        appended lists; a required field none of them gives, or a value the model refuses,
-        raises :class:`~pydantic_dynamo.exceptions.InvalidAttributeError` naming the field.
-        """
-        data: dict[str, Any] = {}
-        for path, value in command.set_commands.items():
-            _set_path(data, path.split("."), value)
-        for path, amount in command.increment_attrs.items():
-            _set_path(data, path.split("."), amount)
-        for path, extra in command.append_attrs.items():
-            _set_path(data, path.split("."), list(extra or []))
-        try:
-            created = self.item_class.model_validate(data, by_name=True)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "item"
-            raise InvalidAttributeError(
-                field, f"an upsert creating this item would store an invalid item: {first['msg']}"
-            ) from None
-        state: dict[str, Any] = created.model_dump(by_alias=False)
-        return state
-
-    def save_request(
-        self, content: PartitionedContent[ObjT], expected_version: int | None, token: str
-    ) -> Item:
-        """An UpdateItem storing ``content`` as the whole item, its version incremented atomically.
-
-        Every attribute of the content is set, ``_ttl`` and ``_content_hash`` are removed when not
-        set, and ``_object_version`` becomes the stored one plus 1 (1 for a new item; a stored
-        item without one restarts at 1). With ``expected_version``, only if the stored version
-        is that one. Never applied to an item holding ``token`` (its own resend).
-        ``content.current_version`` is not used.
-        """
-        # Checked for size with both token slots at their longest; stamp() sets them.
-        slots = {WRITE_TOKEN: {"S": token}, PRIOR_WRITE_TOKEN: {"S": token}}
-        item = self.encode(content, utc_timestamp(), slots)
-        key = {self.partition_key: item.pop(self.partition_key)}
-        key[self.sort_key] = item.pop(self.sort_key)
-        item.pop(INTERNAL_OBJECT_VERSION)
-        item.pop(WRITE_TOKEN)
-        item.pop(PRIOR_WRITE_TOKEN)
-        placeholders = Placeholders()
-        store_token = stamp(placeholders, token)
-        sets = [f"{placeholders.name(name)} = {placeholders.value(v)}" for name, v in item.items()]
-        sets.append(store_token)
-        version = placeholders.name(INTERNAL_OBJECT_VERSION)
-        one = placeholders.value({"N": "1"})
-        base = one if expected_version is not None else placeholders.value({"N": "0"})
-        sets.append(f"{version} = if_not_exists({version}, {base}) + {one}")
-        removes = [placeholders.name(CONTENT_HASH)]
-        if INTERNAL_TTL not in item:
-            removes.append(placeholders.name(INTERNAL_TTL))
-        removes.extend(placeholders.name(name) for name in self.indexes.absent(item))
-        # Without an expected version, any stored item is replaced (0.4.2's put semantics).
-        state = "live" if expected_version is not None else ""
-        condition = self._write_condition(state, expected_version, token=True)
-        values = {"token": token}
-        if expected_version is not None:
-            values["now"] = str(int(time.time()))
-            values["version"] = str(expected_version)
-        request: Item = {
-            "TableName": self.table_name,
-            "Key": key,
-            "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-            "ConditionExpression": condition.render(placeholders, values),
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        return placeholders.add_to(request)
-
-    def delete_item_request(
-        self, partition_ids: Ids, content_ids: Ids, current_version: int | None, token: str
-    ) -> Item:
-        """A TransactWriteItems request deleting one live (unexpired) item, at ``current_version``
-        when one is given.
-
-        A deleted item keeps no token to recognise a resend by, so the delete goes as a
-        one-action transaction: DynamoDB answers a resend carrying the same
-        ``ClientRequestToken`` (``token``) with the first answer instead of applying it again.
-        It costs two write units per KB instead of one.
-        """
-        placeholders = Placeholders()
-        condition = self._write_condition("live", current_version, token=False)
-        values = {"now": str(int(time.time())), "version": str(current_version)}
-        delete: Item = {
-            "TableName": self.table_name,
-            "Key": self.key(partition_ids, content_ids),
-            "ConditionExpression": condition.render(placeholders, values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        placeholders.add_to(delete)
-        return {"TransactItems": [{"Delete": delete}], "ClientRequestToken": token}
-
-    def delete_expired_request(self, key: Item) -> Item:
-        """A DeleteItem request removing an item only while its TTL has passed."""
-        placeholders = Placeholders()
-        expired = _EXPIRED.render(placeholders, {"now": str(int(time.time()))})
-        request: Item = {
-            "TableName": self.table_name,
-            "Key": key,
-            "ConditionExpression": expired,
-        }
-        return placeholders.add_to(request)
-
-    def condition_failure(
-        self, key: Item, error_response: Item, expected_version: int | None
-    ) -> RequestObjectStateError:
-        """The typed error for a ConditionalCheckFailed answer to an update or delete."""
-        plain = self.plain_key(key)
-        stored = error_response.get("Item")
-        if not stored or is_expired(stored, int(time.time())):
-            return ItemNotFoundError(plain)
-        if expected_version is None:
-            return RequestObjectStateError(f"condition failed for {plain}", plain)
-        raw_version = stored.get(INTERNAL_OBJECT_VERSION, {}).get("N")
-        return VersionConflictError(plain, expected_version, int(raw_version) if raw_version else 1)
 
     # -- batches --------------------------------------------------------------------------------
 
