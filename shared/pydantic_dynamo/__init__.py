@@ -3,7 +3,8 @@
 >>> from pydantic_dynamo import PartitionedContent, SyncDynamoRepository, UpdateCommand
 
 Conditions are objects built from :func:`attr` and combined with ``&``, ``|`` and ``~``; they
-filter listings (``filters=``, as ``FilterCommand`` does) and guard the library's own writes:
+filter listings (``filters=``, as ``FilterCommand`` does), guard writes (``put(...,
+condition=...)``, ``update``, ``delete_item``, transactions) and the library's own writes:
 
 >>> from pydantic_dynamo import Condition, attr
 >>> recent_drama = (attr("genre") == "drama") & (attr("year") >= 2020) & ~attr("tags").contains("x")
@@ -24,18 +25,24 @@ from pydantic_dynamo.abstract import (
     SyncReadOnlyAbstractRepository,
 )
 from pydantic_dynamo.aws_errors import ErrorKind, classify
+from pydantic_dynamo.collection import AsyncCollection, Collection, CollectionPage
 from pydantic_dynamo.conditions import Condition, attr
 from pydantic_dynamo.exceptions import (
+    ActionFailure,
+    ConditionFailedError,
     IndexConflictError,
     InvalidAttributeError,
     InvalidCursorError,
     InvalidKeyError,
     InvalidQueryError,
+    ItemExistsError,
     ItemNotFoundError,
     ItemTooLargeError,
     PydanticDynamoError,
     RequestObjectStateError,
     ReservedAttributeError,
+    TransactionCanceledError,
+    TransactionLimitError,
     UnprocessedItemsError,
     UnsupportedValueError,
     VersionConflictError,
@@ -49,6 +56,7 @@ from pydantic_dynamo.models import (
     UpdateCommand,
 )
 from pydantic_dynamo.ports import DynamoDBPort
+from pydantic_dynamo.projections import AsyncProjectedReads, ProjectedReads
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 from pydantic_dynamo.table import (
@@ -58,6 +66,7 @@ from pydantic_dynamo.table import (
     TableDescription,
     create_table,
 )
+from pydantic_dynamo.transaction_flows import AsyncTransaction, Transaction
 from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository
 
 if TYPE_CHECKING:
@@ -67,8 +76,15 @@ if TYPE_CHECKING:
 __all__ = [
     "STANDARD_TABLE",
     "AbstractRepository",
+    "ActionFailure",
+    "AsyncCollection",
+    "AsyncProjectedReads",
+    "AsyncTransaction",
     "BatchResponse",
+    "Collection",
+    "CollectionPage",
     "Condition",
+    "ConditionFailedError",
     "DynamoDBPort",
     "DynamoRepository",
     "ErrorKind",
@@ -80,10 +96,12 @@ __all__ = [
     "InvalidCursorError",
     "InvalidKeyError",
     "InvalidQueryError",
+    "ItemExistsError",
     "ItemNotFoundError",
     "ItemTooLargeError",
     "PartitionedContent",
     "PhysicalIndex",
+    "ProjectedReads",
     "Projection",
     "PydanticDynamoError",
     "ReadOnlyAbstractRepository",
@@ -95,6 +113,9 @@ __all__ = [
     "SyncReadOnlyAbstractRepository",
     "SyncWriteOnceRepository",
     "TableDescription",
+    "Transaction",
+    "TransactionCanceledError",
+    "TransactionLimitError",
     "UnprocessedItemsError",
     "UnsupportedValueError",
     "UpdateCommand",

@@ -28,7 +28,7 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -49,6 +49,11 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.transaction_flows import AsyncTransaction, transact_get_flow
+from pydantic_dynamo.transactions import HasCore, TransactReadPlan
+
+if TYPE_CHECKING:
+    from pydantic_dynamo.projections import AsyncProjectedReads, ProjT
 
 __all__ = ["DynamoRepository", "aiterate", "arun", "low_level_view"]
 
@@ -230,9 +235,17 @@ class DynamoRepository(AbstractRepository[ObjT]):
         """Run a flow of this package with this repository's client."""
         return await arun(self._client, flow)
 
-    async def put(self, content: PartitionedContent[ObjT]) -> None:
-        """Write one content, replacing any item with the same key."""
-        await arun(self._client, flows.put_flow(self._core, content))
+    async def put(
+        self,
+        content: PartitionedContent[ObjT],
+        *,
+        condition: Condition | None = None,
+        if_absent: bool = False,
+    ) -> None:
+        """Write one content, replacing any item with the same key; ``if_absent`` and
+        ``condition`` make it conditional (see the sync repository)."""
+        flow = flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
+        await arun(self._client, flow)
 
     async def save(
         self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
@@ -252,9 +265,14 @@ class DynamoRepository(AbstractRepository[ObjT]):
         content_id: Ids,
         command: UpdateCommand,
         require_exists: bool = True,
+        *,
+        condition: Condition | None = None,
     ) -> PartitionedContent[ObjT]:
-        """Apply ``command`` to one item and return its new state."""
-        flow = flows.update_flow(self._core, partition_id, content_id, command, require_exists)
+        """Apply ``command`` to one item and return its new state (``condition``: see the sync
+        repository)."""
+        flow = flows.update_flow(
+            self._core, partition_id, content_id, command, require_exists, condition
+        )
         result: PartitionedContent[ObjT] = await arun(self._client, flow)
         return result
 
@@ -263,11 +281,31 @@ class DynamoRepository(AbstractRepository[ObjT]):
         await arun(self._client, flows.delete_flow(self._core, partition_id, content_prefix))
 
     async def delete_item(
-        self, partition_id: Ids, content_id: Ids, current_version: int | None = None
+        self,
+        partition_id: Ids,
+        content_id: Ids,
+        current_version: int | None = None,
+        *,
+        condition: Condition | None = None,
     ) -> bool:
-        """Delete one item; whether one was there."""
-        flow = flows.delete_item_flow(self._core, partition_id, content_id, current_version)
+        """Delete one item; whether one was there (``condition``: see the sync repository)."""
+        flow = flows.delete_item_flow(
+            self._core, partition_id, content_id, current_version, condition
+        )
         return bool(await arun(self._client, flow))
+
+    def transaction(self) -> AsyncTransaction:
+        """A transaction on this repository's client, sent when its ``async with`` block ends
+        (see :mod:`pydantic_dynamo.transactions`)."""
+        return AsyncTransaction(self._client, self._core.retry_policy)
+
+    async def transact_get(
+        self, reads: Sequence[tuple[HasCore, Ids, Ids]]
+    ) -> list[PartitionedContent[Any] | None]:
+        """Up to 100 items of any repositories read as one snapshot (see the sync one)."""
+        flow = transact_get_flow(TransactReadPlan(reads), self._core.retry_policy)
+        contents: list[PartitionedContent[Any] | None] = await arun(self._client, flow)
+        return contents
 
     async def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
         """One item by key; ``content`` is ``None`` when absent or expired."""
@@ -364,3 +402,47 @@ class DynamoRepository(AbstractRepository[ObjT]):
 
         flow = scan_flow(self._core, segments=segments, filters=filters, limit=limit)
         return aiterate(self._client, flow)
+
+    def iterate_flow(self, flow: Flow) -> AsyncIterator[Any]:
+        """Run a reading flow of this package with this repository's client, yielding what it
+        emits (a collection's pages, a projection's batches)."""
+        return aiterate(self._client, flow)
+
+    def projected(self, projection: type[ProjT]) -> AsyncProjectedReads[ProjT]:
+        """The reads of the fields of ``projection`` only (see the sync repository)."""
+        from pydantic_dynamo.projections import AsyncProjectedReads
+
+        return AsyncProjectedReads(self, projection)
+
+    async def count(
+        self,
+        partition_id: Ids,
+        content_prefix: Ids = None,
+        *,
+        between: tuple[Ids, Ids] | None = None,
+        filters: FilterCommand | Condition | None = None,
+    ) -> int:
+        """How many live items a listing would return (see the sync repository)."""
+        from pydantic_dynamo.counts import count_flow
+
+        flow = count_flow(
+            self._core, partition_id, content_prefix, between=between, filters=filters
+        )
+        return int(await arun(self._client, flow))
+
+    async def count_index(
+        self,
+        index: str,
+        partition: Sequence[Any] = (),
+        *,
+        prefix: Sequence[Any] = (),
+        between: tuple[Sequence[Any], Sequence[Any]] | None = None,
+        filters: FilterCommand | Condition | None = None,
+    ) -> int:
+        """How many entries an index query would return (see the sync repository)."""
+        from pydantic_dynamo.counts import count_index_flow
+
+        flow = count_index_flow(
+            self._core, index, partition, prefix=prefix, between=between, filters=filters
+        )
+        return int(await arun(self._client, flow))

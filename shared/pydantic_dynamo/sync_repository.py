@@ -34,11 +34,14 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.transaction_flows import Transaction, transact_get_flow
+from pydantic_dynamo.transactions import HasCore, TransactReadPlan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from pydantic_dynamo.async_repository import DynamoRepository
+    from pydantic_dynamo.projections import ProjectedReads, ProjT
 
 __all__ = ["SyncDynamoRepository"]
 
@@ -177,9 +180,30 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def put(self, content: PartitionedContent[ObjT]) -> None:
-        """Write one content, replacing any item with the same key."""
-        run(self._port, flows.put_flow(self._core, content))
+    def put(
+        self,
+        content: PartitionedContent[ObjT],
+        *,
+        condition: Condition | None = None,
+        if_absent: bool = False,
+    ) -> None:
+        """Write one content, replacing any item with the same key.
+
+        ``if_absent=True`` writes only where no live item is stored, else
+        :class:`~pydantic_dynamo.exceptions.ItemExistsError` carrying the stored one;
+        ``condition`` (on the model: ``attr("year") < 2000``) only over a live item on which it
+        holds, else :class:`~pydantic_dynamo.exceptions.ConditionFailedError` carrying it
+        (:class:`~pydantic_dynamo.exceptions.ItemNotFoundError` when none is stored); both:
+        either. Safe to resend: a put whose answer was lost is reported as done, not as
+        "already there".
+
+        Example::
+
+            repo.put(content, if_absent=True)   # create only
+            repo.put(content, condition=attr("status") == "draft")
+        """
+        flow = flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
+        run(self._port, flow)
 
     def save(
         self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
@@ -211,14 +235,21 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         content_id: Ids,
         command: UpdateCommand,
         require_exists: bool = True,
+        *,
+        condition: Condition | None = None,
     ) -> PartitionedContent[ObjT]:
         """Apply ``command`` to one item and return its new state.
 
         Raises :class:`~pydantic_dynamo.exceptions.ItemNotFoundError` when ``require_exists``
         and the item is missing, :class:`~pydantic_dynamo.exceptions.VersionConflictError` when
-        ``command.current_version`` does not match (both are ``RequestObjectStateError``).
+        ``command.current_version`` does not match, and with ``condition`` (on the model)
+        :class:`~pydantic_dynamo.exceptions.ConditionFailedError` when it does not hold on the
+        stored item (all are ``RequestObjectStateError``). An upsert creates an absent item
+        without checking ``condition``.
         """
-        flow = flows.update_flow(self._core, partition_id, content_id, command, require_exists)
+        flow = flows.update_flow(
+            self._core, partition_id, content_id, command, require_exists, condition
+        )
         result: PartitionedContent[ObjT] = run(self._port, flow)
         return result
 
@@ -227,11 +258,41 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         run(self._port, flows.delete_flow(self._core, partition_id, content_prefix))
 
     def delete_item(
-        self, partition_id: Ids, content_id: Ids, current_version: int | None = None
+        self,
+        partition_id: Ids,
+        content_id: Ids,
+        current_version: int | None = None,
+        *,
+        condition: Condition | None = None,
     ) -> bool:
-        """Delete one item; whether one was there. With ``current_version``, only that version."""
-        flow = flows.delete_item_flow(self._core, partition_id, content_id, current_version)
+        """Delete one item; whether one was there. With ``current_version``, only that version;
+        with ``condition``, only while it holds on the stored item
+        (:class:`~pydantic_dynamo.exceptions.ConditionFailedError` otherwise)."""
+        flow = flows.delete_item_flow(
+            self._core, partition_id, content_id, current_version, condition
+        )
         return bool(run(self._port, flow))
+
+    def transaction(self) -> Transaction:
+        """A transaction on this repository's client, sent when its ``with`` block ends; its
+        actions may name any repositories (see :mod:`pydantic_dynamo.transactions`).
+
+        Example::
+
+            with actors.transaction() as tx:
+                tx.put(actors, actor, if_absent=True)
+                tx.update(reviews, ["r1"], ["a1"], UpdateCommand(increment_attrs={"likes": 1}))
+        """
+        return Transaction(self._port, self._core.retry_policy)
+
+    def transact_get(
+        self, reads: Sequence[tuple[HasCore, Ids, Ids]]
+    ) -> list[PartitionedContent[Any] | None]:
+        """Up to 100 items of any repositories, ``(repository, partition_ids, content_ids)``
+        each, read as one snapshot (TransactGetItems): one content or ``None`` per read."""
+        flow = transact_get_flow(TransactReadPlan(reads), self._core.retry_policy)
+        contents: list[PartitionedContent[Any] | None] = run(self._port, flow)
+        return contents
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -365,3 +426,52 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
         flow = scan_flow(self._core, segments=segments, filters=filters, limit=limit)
         return iterate(self._port, flow)
+
+    def iterate_flow(self, flow: Flow) -> Iterator[Any]:
+        """Run a reading flow of this package with this repository's client, yielding what it
+        emits (a collection's pages, a projection's batches)."""
+        return iterate(self._port, flow)
+
+    def projected(self, projection: type[ProjT]) -> ProjectedReads[ProjT]:
+        """``get``, ``get_batch``, ``list`` and ``list_between`` reading only the fields of the
+        model ``projection`` (each one of the item model's: ``InvalidAttributeError`` naming it
+        otherwise), as ``PartitionedContent[projection]``; see :mod:`pydantic_dynamo.projections`.
+        """
+        from pydantic_dynamo.projections import ProjectedReads
+
+        return ProjectedReads(self, projection)
+
+    def count(
+        self,
+        partition_id: Ids,
+        content_prefix: Ids = None,
+        *,
+        between: tuple[Ids, Ids] | None = None,
+        filters: FilterCommand | Condition | None = None,
+    ) -> int:
+        """How many live items ``list`` (by ``content_prefix``) or ``list_between`` (by
+        ``between=(start, end)``) would return, filters honoured: a Query with
+        ``Select=COUNT``, every page read (see :mod:`pydantic_dynamo.counts`)."""
+        from pydantic_dynamo.counts import count_flow
+
+        flow = count_flow(
+            self._core, partition_id, content_prefix, between=between, filters=filters
+        )
+        return int(run(self._port, flow))
+
+    def count_index(
+        self,
+        index: str,
+        partition: Sequence[Any] = (),
+        *,
+        prefix: Sequence[Any] = (),
+        between: tuple[Sequence[Any], Sequence[Any]] | None = None,
+        filters: FilterCommand | Condition | None = None,
+    ) -> int:
+        """How many entries ``query_index`` would return, every page read."""
+        from pydantic_dynamo.counts import count_index_flow
+
+        flow = count_index_flow(
+            self._core, index, partition, prefix=prefix, between=between, filters=filters
+        )
+        return int(run(self._port, flow))
