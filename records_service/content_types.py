@@ -16,9 +16,11 @@ service honours whatever your models declare.
 >>> content_type("actor").model.__name__
 'FilmActor'
 >>> sorted(CONTENT_TYPES)
-['actor', 'review']
->>> [(ct.name, [i.name for i in ct.indexes]) for ct in CONTENT_TYPES.values()]
+['actor', 'cast-actor', 'cast-review', 'review']
+>>> [(ct.name, [i.name for i in ct.indexes]) for ct in CONTENT_TYPES.values()][:2]
 [('actor', ['by_name']), ('review', ['by_created'])]
+>>> COLLECTIONS["cast"].members
+('cast-actor', 'cast-review')
 >>> [index.name for index in physical_indexes()]
 ['gsi1']
 """
@@ -40,9 +42,11 @@ from pydantic_dynamo.table import PhysicalIndex, TableDescription
 from records_service import names
 
 __all__ = [
+    "COLLECTIONS",
     "CONTENT_TYPES",
     "INTERNAL_PARTITION_PREFIX",
     "ActorReview",
+    "CollectionType",
     "ContentType",
     "FilmActor",
     "UnknownContentTypeError",
@@ -178,6 +182,68 @@ CONTENT_TYPES: Final[Mapping[str, ContentType[Any]]] = _registry(
         # partition for all reviews: fine at this size, a hot partition at millions a day.
         indexes=(Index("by_created", on=names.GSI1, sort=("created",)),),
     ),
+    # The seed layout keeps all actors in one partition and each actor's reviews in another:
+    # no partition holds an actor with its reviews. These two share ``film#cast#{actor_id}``,
+    # read together as the collection ``cast`` (docs/collections.md). A new layout beside the
+    # seed's: no record of ``actor`` or ``review`` moves, nor is written twice.
+    ContentType(
+        "cast-actor",
+        FilmActor,
+        partition_prefix="film",
+        partition_name="cast",
+        description="An actor in its own partition: partition_ids=[id], content_ids=[].",
+    ),
+    ContentType(
+        "cast-review",
+        ActorReview,
+        partition_prefix="film",
+        partition_name="cast",
+        description="A review in its actor's partition: partition_ids=[actor_id], "
+        "content_ids=[created].",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CollectionType:
+    """Content types of the registry that share a partition, served together.
+
+    >>> CollectionType("pair", ("actor", "review"))
+    Traceback (most recent call last):
+    ...
+    ValueError: collection 'pair': 'actor' and 'review' do not share a partition (film#actor, \
+film#review)
+    """
+
+    name: str
+    members: tuple[str, ...]
+    description: str = ""
+    types: Mapping[str, ContentType[Any]] = field(default_factory=lambda: CONTENT_TYPES, repr=False)
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"collection name {self.name!r} must match {_NAME.pattern}")
+        missing = [member for member in self.members if member not in self.types]
+        if missing or not self.members:
+            raise ValueError(f"collection {self.name!r}: no content types {missing} to serve")
+        cts = [self.types[member] for member in self.members]
+        places = {f"{ct.partition_prefix}#{ct.partition_name}" for ct in cts}
+        if len(places) > 1:
+            raise ValueError(
+                f"collection {self.name!r}: {' and '.join(repr(m) for m in self.members)} do not "
+                f"share a partition ({', '.join(sorted(places))})"
+            )
+
+
+# Collections served at /collections/{name}?partition_id=...
+COLLECTIONS: Final[Mapping[str, CollectionType]] = MappingProxyType(
+    {
+        "cast": CollectionType(
+            "cast",
+            ("cast-actor", "cast-review"),
+            "An actor and its reviews, one partition per actor (partition_id=<actor id>).",
+        )
+    }
 )
 
 
@@ -199,7 +265,7 @@ def content_type(name: str) -> ContentType[Any]:
     Traceback (most recent call last):
     ...
     records_service.content_types.UnknownContentTypeError: unknown content type 'film'; \
-this service serves: actor, review
+this service serves: actor, cast-actor, cast-review, review
     """
     try:
         return CONTENT_TYPES[name]

@@ -21,7 +21,7 @@ or the same ``detail`` sent straight to the queue::
 Traceback (most recent call last):
 ...
 records_service.ingestion.InvalidMessageError: unknown content type 'film'; this service \
-serves: actor, review
+serves: actor, cast-actor, cast-review, review
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import sys
 import requests
 
 from local_stack import config
-from records_service.content_types import CONTENT_TYPES
+from records_service.content_types import COLLECTIONS, CONTENT_TYPES
 from tests.e2e.stack_process import RunningStack
 
 MAX_EXAMPLES = 25
@@ -53,6 +53,10 @@ def test_no_operation_answers_5xx_or_off_its_documented_schema(
     }
     assert index_queries, "the registry declares indexes: their queries are fuzzed too"
     assert index_queries <= operations, sorted(operations)
+    counts_and_collections = {f"count_{name.replace('-', '_')}" for name in CONTENT_TYPES} | {
+        f"read_{name.replace('-', '_')}" for name in COLLECTIONS
+    }
+    assert counts_and_collections <= operations, sorted(operations)
     command = [
         sys.executable,
         "-m",

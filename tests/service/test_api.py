@@ -212,7 +212,10 @@ def test_health_names_the_content_types(api: Api) -> None:
     answer = api("GET", "/health")
 
     assert answer.status == 200
-    assert answer.body == {"status": "ok", "content_types": ["actor", "review"]}
+    assert answer.body == {
+        "status": "ok",
+        "content_types": ["actor", "review", "cast-actor", "cast-review"],
+    }
 
 
 def test_openapi_document_is_valid_and_lists_every_route(api: Api) -> None:

@@ -90,7 +90,7 @@ def test_a_handler_without_its_configuration_fails_at_import_with_the_reason() -
 
 
 def test_the_default_registry_serves_the_seed_models() -> None:
-    assert sorted(CONTENT_TYPES) == ["actor", "review"]
+    assert sorted(CONTENT_TYPES) == ["actor", "cast-actor", "cast-review", "review"]
     assert content_type("actor").model is FilmActor
     assert content_type("review").content_model.__name__ == "PartitionedContent[ActorReview]"
 
@@ -99,7 +99,7 @@ def test_an_unknown_content_type_names_the_known_ones() -> None:
     with pytest.raises(UnknownContentTypeError) as raised:
         content_type("film")
 
-    assert raised.value.known == ["actor", "review"]
+    assert raised.value.known == ["actor", "review", "cast-actor", "cast-review"]
 
 
 @pytest.mark.parametrize("name", ["Actor", "a#b", "", "a/b", "1actor"])

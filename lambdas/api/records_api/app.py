@@ -8,7 +8,7 @@ benchmarks build handlers of their own from the same factory, over the repositor
 >>> app = build_app(Settings(table_name="records"))
 >>> answer = app.resolve({"httpMethod": "GET", "path": "/health", "headers": {}}, None)
 >>> answer["statusCode"], answer["body"]
-(200, '{"status":"ok","content_types":["actor","review"]}')
+(200, '{"status":"ok","content_types":["actor","review","cast-actor","cast-review"]}')
 """
 
 from __future__ import annotations

@@ -30,12 +30,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import ValidationError
 
 from pydantic_dynamo import (
+    ConditionFailedError,
     InvalidAttributeError,
     InvalidCursorError,
     InvalidKeyError,
     InvalidQueryError,
+    ItemExistsError,
     ItemNotFoundError,
     ItemTooLargeError,
+    PartitionedContent,
     RequestObjectStateError,
     UnprocessedItemsError,
     VersionConflictError,
@@ -116,6 +119,7 @@ _DESCRIPTIONS = {
     "a reserved name, a key DynamoDB would refuse or a bad cursor",
     404: "No such item, route, content type or index",
     409: "Version conflict (optimistic locking)",
+    412: "Precondition failed: `If-None-Match: *` and an item is stored (its version as ETag)",
     413: "The item exceeds DynamoDB's 400 KB limit",
     422: "The request does not match the schema (path, query, header or body)",
     503: "DynamoDB kept throttling; `detail` names the contents not written or the keys not "
@@ -190,6 +194,27 @@ def _version_conflict(exc: VersionConflictError) -> Failure:
         f"version conflict: expected {exc.expected_version}, found {exc.actual_version}",
         detail,
         headers={"ETag": f'"{exc.actual_version}"'},
+    )
+
+
+def _condition_failed(exc: ConditionFailedError) -> Failure:
+    stored = exc.item
+    version = stored.current_version if isinstance(stored, PartitionedContent) else None
+    headers = {"ETag": f'"{version}"'} if version is not None else None
+    if isinstance(exc, ItemExistsError):
+        return Failure(
+            HTTPStatus.PRECONDITION_FAILED,
+            "item_exists",
+            "an item is stored at this key",
+            {"actual_version": version},
+            headers=headers,
+        )
+    return Failure(
+        HTTPStatus.PRECONDITION_FAILED,
+        "condition_failed",
+        str(exc),
+        {"actual_version": version},
+        headers=headers,
     )
 
 
@@ -274,6 +299,7 @@ ERRORS: Final[tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Failure]]
         ),
     ),
     ((VersionConflictError,), _version_conflict),
+    ((ConditionFailedError,), _condition_failed),
     ((ItemNotFoundError,), lambda e: Failure(HTTPStatus.NOT_FOUND, "not_found", "no such item")),
     (
         (RequestObjectStateError,),

@@ -165,13 +165,19 @@ class ContentOperations(Generic[ModelT]):
     def _written(self, count: int) -> None:
         self._metrics.add_metric(name=names.METRIC_RECORDS_WRITTEN, unit="Count", value=count)
 
-    def put(self, content: ContentIn[ModelT], if_match: str | None) -> Response[str]:
+    def put(
+        self, content: ContentIn[ModelT], if_match: str | None, if_none_match: str | None = None
+    ) -> Response[str]:
         """Store one content (replacing what is stored at its key) and answer it.
 
         The stored version is one more than the one it replaces (1 for a new item), never the
         body's: ``If-Match`` or ``current_version`` in the body make the put conditional on
         the stored version instead (``If-Match: *``: on there being an item at all).
+        ``If-None-Match: *`` creates only (201, version 1): a stored item raises
+        ``ItemExistsError``, answered 412 with its version as ETag.
         """
+        if if_none_match is not None:
+            return self._create(content, if_match)
         body_version = (
             content.current_version if "current_version" in content.model_fields_set else None
         )
@@ -184,6 +190,19 @@ class ContentOperations(Generic[ModelT]):
         saved = self.repo.save(content, expected_version=expected)
         self._written(1)
         return _content_response(saved)
+
+    def _create(self, content: ContentIn[ModelT], if_match: str | None) -> Response[str]:
+        """Store ``content`` as version 1 where nothing (unexpired) is stored: ``If-None-Match``."""
+        if if_match is not None or "current_version" in content.model_fields_set:
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_precondition",
+                "If-None-Match: * creates an item: send no If-Match and no current_version",
+            )
+        created = content.model_copy(update={"current_version": 1})
+        self.repo.put(created, if_absent=True)  # safe to resend: a lost answer reads as done
+        self._written(1)
+        return _json_response(to_json(created), HTTPStatus.CREATED, _etag(created.current_version))
 
     def _stored_version(self, partition_ids: list[str], content_ids: list[str]) -> int:
         """The version stored at a key; a 404 when nothing (unexpired) is stored there."""
@@ -287,6 +306,14 @@ class ContentOperations(Generic[ModelT]):
         else:
             pages = self.repo.query_index(index, partition, prefix=page.prefix or (), **options)
         return _one_page(pages, page.limit, page.cursor)
+
+    def count(self, partition_id: list[str] | None, page: PageRequest) -> int:
+        """How many live contents the listing of ``page``'s selection and filters holds."""
+        between = _sort_range(page)
+        filters = parse_filters(self.content_type.model, page.filters or [])
+        if between is not None:
+            return self.repo.count(_ids(partition_id), between=between, filters=filters)
+        return self.repo.count(_ids(partition_id), page.prefix, filters=filters)
 
     def _page_options(self, page: PageRequest) -> dict[str, Any]:
         """The library's paging arguments, shared by a listing and an index query."""

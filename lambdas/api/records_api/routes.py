@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from pydantic import BaseModel
 
+from records_api.collection_routes import register_collection_routes
 from records_api.errors import ApiError, error_responses
 from records_api.index_routes import register_indexes
 from records_api.operations import ContentOperations, PageRequest
@@ -78,6 +79,13 @@ _IF_MATCH = Header(
 PartitionIds = Annotated[list[str], _PARTITION_ID]
 ContentIds = Annotated[list[str], _CONTENT_ID]
 IfMatch = Annotated[str, _IF_MATCH]
+_IF_NONE_MATCH = Header(
+    alias="If-None-Match",
+    description="`*`: create the item only if none is stored at its key (else 412, with the "
+    "stored version as ETag).",
+    pattern=r"^[ \t]*\*[ \t]*$",
+)
+IfNoneMatch = Annotated[str, _IF_NONE_MATCH]
 
 
 def _with_types(func: Callable[..., Any], **params: Any) -> Callable[..., Any]:
@@ -101,8 +109,8 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
     content_in = ContentIn[ct.model]  # type: ignore[name-defined]
     update_in = UpdateFor(ct.model)
 
-    def put_content(content: Any, if_match: Any = None) -> Any:
-        return ops.put(content, if_match)
+    def put_content(content: Any, if_match: Any = None, if_none_match: Any = None) -> Any:
+        return ops.put(content, if_match, if_none_match)
 
     def put_batch(batch: Any) -> Any:
         return ops.put_batch(batch)
@@ -142,15 +150,24 @@ def register_content_type(app: APIGatewayRestResolver, ops: ContentOperations[An
         description="Replaces whatever is stored at the content's key. The stored version is "
         "one more than the version it replaces (1 for a new item), whatever the body says. "
         'Send `If-Match: "<version>"` (the ETag) or `current_version` in the body to replace '
-        "only that version (`If-Match: *`: only an existing item). Answers the stored content; "
-        "its ETag is the stored version.",
+        "only that version (`If-Match: *`: only an existing item). Send `If-None-Match: *` to "
+        "create only: 201 with version 1, or 412 when an item is stored (its version as "
+        "ETag). Answers the stored content; its ETag is the stored version.",
         operation_id=f"put_{ct.name}",
         tags=tags,
         responses={
             200: answer("The stored content", stored),
-            **error_responses(400, 404, 409, 413, 422),
+            201: answer("The created content (`If-None-Match: *`)", stored),
+            **error_responses(400, 404, 409, 412, 413, 422),
         },
-    )(_with_types(put_content, content=Annotated[content_in, Body()], if_match=IfMatch))
+    )(
+        _with_types(
+            put_content,
+            content=Annotated[content_in, Body()],
+            if_match=IfMatch,
+            if_none_match=IfNoneMatch,
+        )
+    )
 
     app.post(
         content_path(ct.name, BATCH),
@@ -291,6 +308,7 @@ def register_routes(
         name = content_type.name
         declared |= {content_path(name, tail): methods for tail, methods in _METHODS.items()}
         declared |= {index_path(name, index.name): ("GET",) for index in content_type.indexes}
+    declared |= register_collection_routes(app, registry, repositories, metrics)
     _refuse_undeclared_methods(app, declared)
 
 
