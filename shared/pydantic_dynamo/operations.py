@@ -18,8 +18,7 @@ from pydantic import BaseModel
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
 from pydantic_dynamo.codec import (
     MAX_ITEM_BYTES,
-    decode_item,
-    encode_item,
+    decode_value,
     item_size,
     item_size_bound,
 )
@@ -28,10 +27,12 @@ from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
     ItemTooLargeError,
+    ReservedAttributeError,
 )
 from pydantic_dynamo.expressions import Placeholders, filter_condition
 from pydantic_dynamo.indexes import Index, IndexSet
 from pydantic_dynamo.keys import Ids, KeyCodec
+from pydantic_dynamo.model_codec import ModelCodec
 from pydantic_dynamo.models import (
     FilterCommand,
     GetResponse,
@@ -42,13 +43,10 @@ from pydantic_dynamo.paging import QueryPlan, decode_cursor, is_expired
 from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.schema import (
-    CONTENT_HASH,
     INTERNAL_ATTRIBUTES,
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
     INTERNAL_TTL,
-    PRIOR_WRITE_TOKEN,
-    WRITE_TOKEN,
     ModelSchema,
 )
 from pydantic_dynamo.write_requests import EXPIRED, WriteRequests, utc_timestamp
@@ -142,13 +140,8 @@ class RepositoryCore(WriteRequests[ObjT]):
         self.consistent_reads = consistent_reads
         self.retry_policy = retry_policy or RetryPolicy()
         self.content_class: type[PartitionedContent[ObjT]] = PartitionedContent[item_class]  # type: ignore[valid-type]
-        self._validate = item_class.model_validate
-        # BaseModel.model_validate only forwards to the validator: calling the validator itself
-        # spares a Python frame per item read, unless the model overrides model_validate.
-        self._validate_directly = (
-            getattr(item_class.model_validate, "__func__", None)
-            is BaseModel.model_validate.__func__  # type: ignore[attr-defined]
-        )
+        # Encoding and decoding compiled from the model's fields (pydantic_dynamo.model_codec).
+        self.codec = ModelCodec.of(item_class)
         # The last partition value read and its ids: the items of a query share one.
         self._last_partition: tuple[object, tuple[str, ...]] = (_NOTHING, ())
 
@@ -180,8 +173,18 @@ class RepositoryCore(WriteRequests[ObjT]):
             raise InvalidAttributeError(
                 "item", f"expected a {self.item_class.__name__}, got {type(model).__name__}"
             )
-        data = model.model_dump(by_alias=False)
-        item = encode_item(data)
+        extras = model.__pydantic_extra__
+        if extras and not self.reserved.isdisjoint(extras):
+            name = min(self.reserved.intersection(extras))
+            raise ReservedAttributeError(
+                name,
+                f"{type(model).__name__} holds the extra attribute {name!r}, which the "
+                "repository manages itself",
+            )
+        if self.indexes:
+            item, data = self.codec.encode_with_dump(model)
+        else:
+            item = self.codec.encode(model)
         item[self.partition_key] = {"S": self.keys.partition_value(content.partition_ids)}
         item[self.sort_key] = {"S": self.keys.sort_value(content.content_ids)}
         if self.indexes:  # after the keys: a key DynamoDB would refuse is reported as such
@@ -204,60 +207,45 @@ class RepositoryCore(WriteRequests[ObjT]):
                 raise ItemTooLargeError(self.plain_key(key), size, MAX_ITEM_BYTES)
         return item
 
-    def _unpack(self, raw: Item) -> tuple[dict[str, Any], list[str], list[str], int, Any]:
-        """A raw item's model data (the library's attributes taken out), ids, version, TTL."""
-        data = decode_item(raw)
-        pop = data.pop
-        partition_value = pop(self.partition_key)
-        sort_value = pop(self.sort_key)
-        version = pop(INTERNAL_OBJECT_VERSION, None)
-        ttl = pop(INTERNAL_TTL, None)
-        pop(INTERNAL_TIMESTAMP, None)
-        pop(CONTENT_HASH, None)
-        pop(WRITE_TOKEN, None)
-        pop(PRIOR_WRITE_TOKEN, None)
-        for name in self._index_attributes:
-            pop(name, None)
+    def _header(self, raw: Item) -> tuple[list[str], list[str], int, datetime | None]:
+        """A raw item's partition ids, content ids, version and expiry."""
+        partition_value = raw[self.partition_key]["S"]
         last_value, last_ids = self._last_partition
         if partition_value == last_value:
             partition_ids = list(last_ids)  # a list of its own, as a parse gives
         else:
             partition_ids = self.keys.parse_partition(partition_value)
             self._last_partition = (partition_value, tuple(partition_ids))
-        return data, partition_ids, self.keys.parse_sort(sort_value), int(version or 1), ttl
+        stored = raw.get(INTERNAL_OBJECT_VERSION)
+        version = decode_value(stored) if stored is not None else None
+        stored = raw.get(INTERNAL_TTL)
+        ttl = decode_value(stored) if stored is not None else None
+        return (
+            partition_ids,
+            self.keys.parse_sort(raw[self.sort_key]["S"]),
+            int(version or 1),
+            datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
+        )
 
     def decode(self, raw: Item) -> PartitionedContent[ObjT]:
         """The content stored in a raw item (as the low-level client returns it)."""
-        data, partition_ids, content_ids, version, ttl = self._unpack(raw)
-        if self._validate_directly:
-            item = self.item_class.__pydantic_validator__.validate_python(data, by_name=True)
-        else:
-            item = self._validate(data, by_name=True)
+        partition_ids, content_ids, version, expiry = self._header(raw)
+        item = self.codec.decode_model(raw, self.reserved)
         return _construct_content(
-            self.content_class,
-            partition_ids,
-            content_ids,
-            item,
-            version,
-            datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
+            self.content_class, partition_ids, content_ids, item, version, expiry
         )
 
     def decoder(self, model: type[BaseModelT]) -> Callable[[Item], PartitionedContent[BaseModelT]]:
         """A decode of raw items (an index's entries) into ``model``, a model over some of the
         item's fields: the attributes it does not declare are left out."""
-        fields = frozenset(model.model_fields)
+        fields = ModelCodec.of(model).decode_fields
         content_class: type[PartitionedContent[BaseModelT]] = PartitionedContent[model]  # type: ignore[valid-type]
 
         def decode(raw: Item) -> PartitionedContent[BaseModelT]:
-            data, partition_ids, content_ids, version, ttl = self._unpack(raw)
-            chosen = {name: value for name, value in data.items() if name in fields}
+            partition_ids, content_ids, version, expiry = self._header(raw)
+            item = model.model_validate(fields(raw), by_name=True)
             return _construct_content(
-                content_class,
-                partition_ids,
-                content_ids,
-                model.model_validate(chosen, by_name=True),
-                version,
-                datetime.fromtimestamp(int(ttl), tz=UTC) if ttl is not None else None,
+                content_class, partition_ids, content_ids, item, version, expiry
             )
 
         return decode
