@@ -64,6 +64,7 @@ class Repositories:
                 sort_key=names.SORT_KEY,
                 consistent_reads=self._consistent_reads,
                 indexes=content_type.indexes,
+                table_description=names.TABLE,
                 client=self._client(),
             )
             self._built[key] = repo

@@ -49,6 +49,7 @@ from pydantic_dynamo.schema import (
     INTERNAL_TTL,
     ModelSchema,
 )
+from pydantic_dynamo.table import TableDescription
 from pydantic_dynamo.write_requests import EXPIRED, WriteRequests, utc_timestamp
 
 __all__ = ["RepositoryCore", "utc_timestamp"]
@@ -114,6 +115,7 @@ class RepositoryCore(WriteRequests[ObjT]):
         consistent_reads: bool = False,
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
+        table_description: TableDescription | None = None,
     ) -> None:
         if not (isinstance(item_class, type) and issubclass(item_class, BaseModel)):
             raise TypeError(f"item_class must be a Pydantic model class, got {item_class!r}")
@@ -125,6 +127,17 @@ class RepositoryCore(WriteRequests[ObjT]):
         self.reserved = (
             INTERNAL_ATTRIBUTES | {partition_key, sort_key} | self.indexes.key_attributes
         )
+        if table_description is not None:
+            # Every physical index's keys, used by this content type or not: a model holding
+            # one would put entries into another content type's index.
+            self.reserved |= table_description.reserved_attributes
+            missing = [i for i in indexes if i.on not in table_description.indexes]
+            if missing:
+                raise ValueError(
+                    f"index {missing[0].name!r} is on physical index {missing[0].on.name!r}, "
+                    f"which the table does not have (it has "
+                    f"{[i.name for i in table_description.indexes]})"
+                )
         self._index_attributes = tuple(sorted(self.indexes.key_attributes))
         self.schema.check_reserved(self.reserved)
         self.keys = KeyCodec(partition_prefix, partition_name, content_type)

@@ -34,6 +34,7 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.table import TableDescription
 from pydantic_dynamo.transaction_flows import Transaction, transact_get_flow
 from pydantic_dynamo.transactions import HasCore, TransactReadPlan
 
@@ -54,8 +55,11 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
     plus ``client`` (a boto3 DynamoDB client, or anything with the methods of
     :class:`~pydantic_dynamo.ports.DynamoDBPort`; when omitted, a lean-transport client is created
     lazily from the environment: same credentials, region and endpoint resolution, without
-    boto3's per-call overhead), ``retry_policy`` for batch retries and ``indexes`` (the
-    content type's secondary indexes: :class:`~pydantic_dynamo.indexes.Index`). 0.4.2's
+    boto3's per-call overhead), ``retry_policy`` for batch retries, ``indexes`` (the
+    content type's secondary indexes: :class:`~pydantic_dynamo.indexes.Index`) and
+    ``table_description`` (the table's :class:`~pydantic_dynamo.table.TableDescription`: every
+    physical index's key attributes are then reserved, used by this content type or not, and an
+    index on a physical index the table lacks is refused). 0.4.2's
     ``SyncDynamoRepository(async_repo=repo)`` also works, inside or outside a running event
     loop: it shares the async repository's model and keys and talks to the same endpoint and
     region with a sync client.
@@ -87,6 +91,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
+        table_description: TableDescription | None = None,
     ) -> None: ...
 
     @overload
@@ -106,6 +111,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         client: DynamoDBPort | None = None,
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
+        table_description: TableDescription | None = None,
         async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
         self._client: DynamoDBPort | None = client
@@ -129,6 +135,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             consistent_reads=consistent_reads,
             retry_policy=retry_policy,
             indexes=indexes,
+            table_description=table_description,
         )
         self._client_kwargs = {}
 

@@ -16,6 +16,7 @@ from typing import Any, Generic
 
 from pydantic import ValidationError
 
+from pydantic_dynamo.codec import encode_field
 from pydantic_dynamo.conditions import Condition, all_of, raw_attr, render
 from pydantic_dynamo.exceptions import (
     ConditionFailedError,
@@ -234,13 +235,21 @@ class WriteRequests(Generic[ObjT]):
 
     def created_index_write(self, command: UpdateCommand, state: dict[str, Any]) -> IndexWrite:
         """The index attributes of the item an upsert creates, whose Python-mode data is
-        ``state``. The composing fields the command does not give are removed too: a created
-        item replaces an expired one, whose leftovers would otherwise disagree with its index
-        values."""
+        ``state``. The composing fields the command does not give are written too, as the
+        values the index was computed from (the model's defaults), or removed where those are
+        ``None``: a created item may replace an expired one, whose leftovers would otherwise
+        disagree with its index values."""
         write = index_write(self.indexes.by_name.values(), state)
         given = {path.split(".")[0] for path in (*command.set_commands, *command.remove_attrs)}
         leftovers = sorted(set(self.indexes.by_field) - given)
-        return IndexWrite(write.sets, write.removes + tuple(leftovers))
+        sets = dict(write.sets)
+        removes = list(write.removes)
+        for name in leftovers:
+            if state.get(name) is None:
+                removes.append(name)
+            else:
+                sets[name] = encode_field(name, state[name])
+        return IndexWrite(sets, tuple(removes))
 
     def check_created_item(self, command: UpdateCommand) -> dict[str, Any]:
         """Refuse an upsert whose command would create an item that fails the model; the

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from pydantic_dynamo import (
     STANDARD_TABLE,
@@ -21,6 +21,7 @@ from pydantic_dynamo import (
     PartitionedContent,
     PhysicalIndex,
     Projection,
+    ReservedAttributeError,
     TableDescription,
     UpdateCommand,
     attr,
@@ -75,6 +76,81 @@ def core() -> RepositoryCore[Film]:
         consistent_reads=True,
         indexes=INDEXES,
     )
+
+
+def film_core(model: type[BaseModel] = BaseModel, **kwargs: Any) -> RepositoryCore[Any]:
+    arguments: dict[str, Any] = {
+        "item_class": model,
+        "partition_prefix": "app",
+        "partition_name": "films",
+        "content_type": "film",
+        "table_name": "t",
+        "partition_key": "pk",
+        "sort_key": "sk",
+    }
+    return RepositoryCore(**{**arguments, **kwargs})
+
+
+# -- declaring -----------------------------------------------------------------------------------
+
+
+def test_a_model_holding_another_physical_index_key_is_refused_given_the_table() -> None:
+    class Sneaky(BaseModel):
+        id: str
+        gsi1pk: str
+
+    film_core(Sneaky)  # without the table's description, gsi1pk is just a field
+    with pytest.raises(ReservedAttributeError, match="gsi1pk"):
+        film_core(Sneaky, table_description=TableDescription(indexes=(GSI1,)))
+
+
+def test_an_index_on_a_physical_index_the_table_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="gsi2"):
+        film_core(
+            Film,
+            indexes=(Index("by_kind", GSI2, partition=("kind",)),),
+            table_description=TableDescription(indexes=(GSI1,)),
+        )
+
+
+def test_an_extra_attribute_named_like_an_index_key_is_refused_on_write() -> None:
+    class Loose(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        id: str
+        name: str | None = None
+
+    repository = film_core(Loose, indexes=(Index("by_name", GSI1, partition=("name",)),))
+    sneaky = Loose.model_validate({"id": "1", "gsi1pk": "app#films#film#by_name#X"})
+    content = PartitionedContent[Loose](partition_ids=[], content_ids=["1"], item=sneaky)
+    with pytest.raises(ReservedAttributeError, match="gsi1pk"):
+        repository.encode(content, "2024-01-01T00:00:00+00:00")
+
+
+@pytest.mark.parametrize("label", ["partition_prefix", "partition_name", "content_type"])
+def test_a_repository_with_indexes_refuses_names_holding_the_separator(label: str) -> None:
+    with pytest.raises(ValueError, match=label):
+        film_core(Film, indexes=INDEXES[:1], **{label: "a#b"})
+    film_core(Film, **{label: "a#b"})  # without indexes, as in 0.4.2
+
+
+def test_a_bytes_field_cannot_compose_an_index() -> None:
+    class Blob(BaseModel):
+        id: str
+        blob: bytes | None = None
+
+    with pytest.raises(InvalidAttributeError, match="blob"):
+        film_core(Blob, indexes=(Index("by_blob", GSI1, partition=("blob",)),))
+
+
+def test_numbers_compose_the_text_dynamodb_returns() -> None:
+    from decimal import Decimal
+
+    from pydantic_dynamo.indexes import index_text
+
+    assert index_text(Decimal("1.50"), "n") == index_text(Decimal("1.5"), "n") == "1.5"
+    assert index_text(Decimal("1E+2"), "n") == "100"
+    assert index_text(Decimal("-0.0"), "n") == "0"
+    assert index_text(0.1, "n") == "0.1"
 
 
 # -- index values --------------------------------------------------------------------------------
@@ -265,14 +341,17 @@ def test_save_removes_the_index_values_of_indexes_the_item_left() -> None:
     assert {names[n.strip()] for n in removed.split(",")} >= {"gsi1pk", "gsi1sk"}
 
 
-def test_a_created_item_removes_the_composing_fields_it_does_not_give() -> None:
+def test_a_created_item_stores_the_composing_fields_it_does_not_give() -> None:
     repository = core()
     command = UpdateCommand(set_commands={"id": "f", "title": "t"})
     state = repository.check_created_item(command)
     write = repository.created_index_write(command, state)
     assert write.sets["lsi1sk"] == {"S": "film#by_title#t"}
     assert "gsi2pk" in write.removes  # released is None: the created item is not in by_kind
-    assert {"director", "year", "released", "kind"} <= set(write.removes)
+    # None defaults are removed (leftovers of an expired item), others stored as computed.
+    assert {"director", "year", "released"} <= set(write.removes)
+    assert write.sets["kind"] == {"S": Kind.FEATURE.value}
+    assert "kind" not in write.removes
     assert "title" not in write.removes
 
 
