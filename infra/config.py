@@ -24,6 +24,7 @@ PIP_PLATFORM: Final = "manylinux2014_x86_64"
 API_MEMORY_MB: Final = 512
 BATCH_WRITER_MEMORY_MB: Final = 512
 WRITE_ONCE_MEMORY_MB: Final = 512
+STREAM_CONSUMER_MEMORY_MB: Final = 512
 
 # --- Logs ------------------------------------------------------------------------------------
 LOG_RETENTION_DAYS: Final = 30
@@ -40,6 +41,9 @@ DLQ_RETENTION_DAYS: Final = 14  # the SQS maximum: time to look at, fix and redr
 
 # --- Alarms ----------------------------------------------------------------------------------
 ALARM_PERIOD_MINUTES: Final = 5
+# The stream consumer's oldest unread change: seconds behind are normal, minutes mean a batch is
+# being retried (or the function is too slow for the write rate).
+ITERATOR_AGE_ALARM_SECONDS: Final = 600
 
 # --- Stack -----------------------------------------------------------------------------------
 STACK_NAME: Final = "RecordsService"

@@ -132,8 +132,9 @@ class ServiceFunction(Construct):
         nag.acknowledge(
             self.function,
             "Serverless-LambdaDLQ",
-            "Never invoked asynchronously: API Gateway invokes it synchronously and SQS through "
-            "an event source mapping, whose failures go to the queue's own DLQ (redrive policy).",
+            "Never invoked asynchronously: API Gateway invokes it synchronously, SQS and the "
+            "table's stream through event source mappings, whose failures go to the queue's own "
+            "DLQ (redrive policy) or to the stream mapping's on-failure queue.",
         )
         nag.acknowledge(
             self.function,

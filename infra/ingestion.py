@@ -89,7 +89,7 @@ def _new_queue(
     )
 
 
-def _new_dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+def new_dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
     """A dead-letter queue: kept as long as SQS allows, alarmed on, never redriven further."""
     queue = _new_queue(
         scope, construct_id, retention_period=Duration.days(config.DLQ_RETENTION_DAYS)
@@ -128,7 +128,7 @@ class QueueWorker(Construct):
         self._event_source()
 
     def _dead_letter_queue(self) -> sqs.Queue:
-        return _new_dead_letter_queue(self, "DeadLetterQueue")
+        return new_dead_letter_queue(self, "DeadLetterQueue")
 
     def _queue(self) -> sqs.Queue:
         route = self.spec.route
@@ -231,7 +231,7 @@ class Ingestion(Construct):
         return events.EventBus(self, "Bus", description="Records service events")
 
     def _delivery_dlq(self) -> sqs.Queue:
-        queue = _new_dead_letter_queue(self, "DeliveryDeadLetterQueue")
+        queue = new_dead_letter_queue(self, "DeliveryDeadLetterQueue")
         nag.acknowledge(
             queue,
             "AwsSolutions-SQS3",

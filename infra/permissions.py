@@ -42,5 +42,16 @@ WRITE_ONCE_TABLE_ACTIONS: Final = (
     "dynamodb:DeleteItem",
 )
 
-# What a publishing worker (the deduper) may do on the service's bus, and on no other bus.
+# What a publishing function (the deduper, the stream consumer) may do on the service's bus, and
+# on no other bus.
 BUS_PUBLISH_ACTIONS: Final = ("events:PutEvents",)
+
+# The stream consumer (lambdas/stream_consumer) reads the table's stream, on the stream's ARN
+# only, and nothing of the table: Lambda's event source mapping polls with these (ListStreams
+# included, which Lambda checks when the mapping is created), the function reads no item.
+STREAM_READ_ACTIONS: Final = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)

@@ -12,12 +12,14 @@ from infra.api import RecordsApi
 from infra.ingestion import Ingestion
 from infra.layer import SharedLayer
 from infra.monitoring import Monitoring
+from infra.stream_consumer import StreamConsumer
 from infra.table import RecordsTable
 from records_service.content_types import physical_indexes
 
 
 class RecordsServiceStack(Stack):
-    """Table, layer, HTTP API, ingestion and alarms, wired together; outputs what callers need.
+    """Table, layer, HTTP API, ingestion, the stream consumer and alarms, wired together;
+    outputs what callers need.
 
     ``ephemeral`` makes a throwaway stack (its table and logs go with it);
     ``api_gateway_account_role`` creates API Gateway's account-wide logging role.
@@ -50,22 +52,34 @@ class RecordsServiceStack(Stack):
         self.ingestion = Ingestion(
             self, "Ingestion", table=self.table, layer=self.layer.layer, ephemeral=ephemeral
         )
+        self.stream_consumer = StreamConsumer(
+            self,
+            "StreamConsumer",
+            table=self.table,
+            bus=self.ingestion.bus,
+            layer=self.layer.layer,
+            ephemeral=ephemeral,
+        )
         self.monitoring = self._monitoring()
         self._outputs()
 
     def _monitoring(self) -> Monitoring:
         workers = self.ingestion.workers
+        consumer = self.stream_consumer
         return Monitoring(
             self,
             "Monitoring",
             dead_letter_queues=[
                 *((worker.node.id, worker.dlq) for worker in workers),
                 ("EventDelivery", self.ingestion.delivery_dlq),
+                (consumer.node.id, consumer.dlq),
             ],
             functions=[
                 ("Api", self.api.handler.function),
                 *((worker.node.id, worker.handler.function) for worker in workers),
+                (consumer.node.id, consumer.handler.function),
             ],
+            stream_functions=[(consumer.node.id, consumer.handler.function)],
             rest_api=self.api.rest_api,
         )
 
@@ -81,7 +95,8 @@ class RecordsServiceStack(Stack):
             self,
             config.OUTPUT_EVENT_BUS_NAME,
             value=self.ingestion.bus.event_bus_name,
-            description="Send RecordsSubmitted / RecordsOffered events here",
+            description="Send RecordsSubmitted / RecordsOffered events here; RecordsWritten and "
+            "RecordsChanged come from here",
         )
         CfnOutput(
             self,

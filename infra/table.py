@@ -20,9 +20,10 @@ class RecordsTable(Construct):
     Built from ``description`` (``names.TABLE`` by default, the one the local stack, the test
     fixtures and ``pydantic_dynamo.table.create_table`` read too): string partition and sort
     keys, TTL on the library's reserved ``_ttl`` attribute and the physical secondary indexes,
-    projections included. On-demand billing, point-in-time recovery and encryption with the AWS
-    managed key. Unless ``ephemeral``, the table survives ``cdk destroy`` (RETAIN) and refuses
-    deletion (deletion protection).
+    projections included. On-demand billing, point-in-time recovery, encryption with the AWS
+    managed key, and a stream of new and old images (``names.TABLE_STREAM_VIEW_TYPE``). Unless
+    ``ephemeral``, the table survives ``cdk destroy`` (RETAIN) and refuses deletion (deletion
+    protection).
 
     CloudFormation creates or deletes at most one GSI per stack update: add indexes to the
     description one per deploy (docs/deploy.md, "Secondary indexes").
@@ -57,6 +58,8 @@ class RecordsTable(Construct):
             # The AWS managed key (aws/dynamodb): encryption visible in the template and in
             # CloudTrail, no key to administer, and callers need no kms: permissions.
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # Every change with the content before and after it: the stream consumer's input.
+            stream=dynamodb.StreamViewType[names.TABLE_STREAM_VIEW_TYPE],
             deletion_protection=not ephemeral,
             removal_policy=RemovalPolicy.DESTROY if ephemeral else RemovalPolicy.RETAIN,
         )

@@ -33,12 +33,12 @@ LAYER_MOUNT: Final = "/opt"
 FORBIDDEN_PACKAGES: Final = frozenset({"boto3", "botocore", "s3transfer"})
 # The only bytecode the layer may hold: CPython's cache tag of the runtime's version.
 CACHE_TAG: Final = f"cpython-{config.PYTHON_VERSION.replace('.', '')}"
-# Modules no handler uses: the index backfill, Pydantic's mypy plugin and Powertools sub-packages (their sizes are in
-# docs/deploy.md, "The layer"). ``layer.verify.check_layer`` proves on every build that nothing
-# the layer keeps imports them, at module level or inside a function; the handlers' imports then
-# run from the pruned layer. schema_validation is the middleware of the validation utility (it
-# imports it); batch's parser import is why the parser stays. The last entry must stay a package
-# (the tests use it so).
+# Modules no handler uses: the index backfill, Pydantic's mypy plugin and Powertools
+# sub-packages (their sizes are in docs/deploy.md, "The layer"). ``layer.verify.check_layer``
+# proves on every build that nothing the layer keeps imports them, at module level or inside a
+# function; the handlers' imports then run from the pruned layer. schema_validation is the
+# middleware of the validation utility (it imports it); batch's parser import is why the parser
+# stays. The last entry must stay a package (the tests use it so).
 PRUNED_PATHS: Final = (
     # Pydantic's mypy plugin: read by mypy, never imported at run time.
     "pydantic/mypy.py",
@@ -117,6 +117,7 @@ def handlers() -> tuple[tuple[str, str], ...]:
     return (
         (names.API_CODE_DIR, names.API_HANDLER),
         *((route.code_dir, route.handler) for route in topology.QUEUE_ROUTES),
+        (topology.STREAM_CONSUMER.code_dir, topology.STREAM_CONSUMER.handler),
     )
 
 

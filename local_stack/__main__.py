@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m local_stack",
         description=(
             "Run the records service locally: moto (DynamoDB, SQS, EventBridge), the table, "
-            "bus, queues and rules of the CDK app, the API on HTTP, and the queue handlers "
-            "driven like Lambda's SQS event source mapping."
+            "bus, queues and rules of the CDK app, the API on HTTP, the queue handlers driven "
+            "like Lambda's SQS event source mapping, and the stream consumer driven by the "
+            "table's stream like Lambda's DynamoDB stream event source mapping."
         ),
     )
     parser.add_argument(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import boto3
 import botocore.session
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
+
+    from local_stack.stream_source import StreamsClient
 
 # Local servers answer at once or not at all: fail fast instead of botocore's 60 s defaults.
 _LOCAL_CONFIG = Config(
@@ -38,6 +40,13 @@ def _session() -> boto3.session.Session:
 def dynamodb_client(endpoint_url: str) -> DynamoDBClient:
     """A DynamoDB client for ``endpoint_url`` (moto or DynamoDB Local)."""
     return _session().client("dynamodb", endpoint_url=endpoint_url, config=_LOCAL_CONFIG)
+
+
+def dynamodbstreams_client(endpoint_url: str) -> StreamsClient:
+    """A DynamoDB Streams client for ``endpoint_url`` (the DynamoDB endpoint: moto or DynamoDB
+    Local serve streams on it)."""
+    client = _session().client("dynamodbstreams", endpoint_url=endpoint_url, config=_LOCAL_CONFIG)
+    return cast("StreamsClient", client)
 
 
 def sqs_client(endpoint_url: str) -> SQSClient:

@@ -31,6 +31,15 @@ BUS_NAME: Final = "records"
 # move to the DLQ after maxReceiveCount happen while you watch.
 DEFAULT_VISIBILITY_TIMEOUT_SECONDS: Final = 5
 
+# A stream batch that failed is retried after this long (Lambda retries at once, with a backoff
+# of its own): long enough not to spin on a bus that is down, short enough to watch.
+STREAM_RETRY_DELAY_SECONDS: Final = 0.5
+
+# The bus log: a rule copying the service's announcements (RecordsWritten, RecordsChanged) to a
+# queue the stack reads and prints, one line per event.
+BUS_LOG_QUEUE: Final = "bus-log"
+BUS_LOG_RULE: Final = "bus-log-rule"
+
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 SWAGGER_UI_DIR: Final = REPO_ROOT / "node_modules" / "swagger-ui-dist"
 SAMPLES_DIR: Final = Path(__file__).resolve().parent / "samples"
@@ -42,7 +51,7 @@ def queue_name(route_name: str) -> str:
 
 
 def dlq_name(route_name: str) -> str:
-    """The local dead-letter queue behind a route's queue."""
+    """The local dead-letter queue behind a route's queue (a stream route's on-failure queue)."""
     return f"{route_name}-dlq"
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from local_stack import config
 from local_stack.functions import InvocationError, LocalFunction
+from local_stack.poller import Poller
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -122,8 +122,11 @@ class EventSourceStats:
     whole_batch_failures: int = 0
 
 
-class SqsEventSource:
-    """Drives one function from one queue, as an event source mapping with partial failures."""
+class SqsEventSource(Poller):
+    """Drives one function from one queue, as an event source mapping with partial failures.
+
+    Each poll long-polls for ``poll_wait_seconds``, so a stop takes effect within that.
+    """
 
     def __init__(
         self,
@@ -136,6 +139,7 @@ class SqsEventSource:
         poll_wait_seconds: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(f"event-source-{route.name}")
         self.route = route
         self.function = function
         self.queue_url = queue_url
@@ -144,24 +148,6 @@ class SqsEventSource:
         self._sqs = sqs
         self._poll_wait_seconds = poll_wait_seconds
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"event-source-{route.name}", daemon=True
-        )
-
-    def start(self) -> None:
-        """Start polling in a background thread."""
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        """Ask the poller to stop after the batch in hand; returns at once."""
-        self._stop.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop after the batch in hand (a poll returns within ``poll_wait_seconds``)."""
-        self.request_stop()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def _receive(self, count: int, wait_seconds: int) -> list[MessageTypeDef]:
         response = self._sqs.receive_message(
@@ -238,13 +224,3 @@ class SqsEventSource:
         if batch:
             self.process(batch)
         return len(batch)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    return
-                _log.exception("%s: polling failed; retrying in 1 s", self.route.name)
-                self._stop.wait(1.0)

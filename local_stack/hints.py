@@ -91,6 +91,10 @@ def banner(
         "Feed a JSONL file of contents into ingestion (RecordsSubmitted -> batch writer):",
         f"  {feed_line(aws_url, bus_name, config.SAMPLES_DIR / 'actors.jsonl')}",
         "",
+        "Every change to the table goes from its stream to the bus as a RecordsChanged event;",
+        "the bus log prints each announcement (RecordsChanged, RecordsWritten) as a",
+        "'local_stack.bus' line on stderr.",
+        "",
         "Point the library (or the AWS CLI) at the local DynamoDB:",
         f"  export AWS_ENDPOINT_URL_DYNAMODB={dynamodb_url} AWS_REGION={config.REGION} "
         f"AWS_ACCESS_KEY_ID={config.ACCESS_KEY_ID} "

@@ -1,10 +1,11 @@
 """Create, on local endpoints, the resources the CDK app declares: table, bus, queues, rules.
 
-Everything comes from ``records_service.names`` (the table: keys, TTL attribute and physical
-indexes, ``names.TABLE``, as the CDK app reads it) and
-``records_service.topology`` (one rule -> queue -> DLQ per route, its event pattern and
-``maxReceiveCount``). Only the visibility timeout differs from a deployment, on purpose: see
-``config.DEFAULT_VISIBILITY_TIMEOUT_SECONDS``.
+Everything comes from ``records_service.names`` (the table: keys, TTL attribute, physical
+indexes, ``names.TABLE``, as the CDK app reads it, and its stream, ``names.TABLE_STREAM_VIEW_TYPE``)
+and ``records_service.topology`` (one rule -> queue -> DLQ per route, its event pattern and
+``maxReceiveCount``; the stream consumer's on-failure queue). Only the visibility timeout
+differs from a deployment, on purpose: see ``config.DEFAULT_VISIBILITY_TIMEOUT_SECONDS``. The
+bus log's rule and queue (``config.BUS_LOG_QUEUE``) exist locally alone.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class LocalResources:
     bus_name: str
     bus_arn: str
     queues: dict[str, QueuePair]  # by route name
+    stream_arn: str
+    stream_dlq_url: str  # the stream consumer's on-failure queue
+    bus_log_url: str
 
 
 def _queue_arn(sqs: SQSClient, url: str) -> str:
@@ -90,6 +94,61 @@ def create_rule(
     events.put_targets(
         Rule=rule, EventBusName=bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}]
     )
+
+
+def enable_stream(dynamodb: DynamoDBClient, table_name: str, *, timeout: float = 60.0) -> str:
+    """Turn on the table's stream (``names.TABLE_STREAM_VIEW_TYPE``) unless it is; its ARN.
+
+    A table whose stream has another view type is refused: the stream consumer needs both
+    images.
+    """
+    table = dynamodb.describe_table(TableName=table_name)["Table"]
+    specification = table.get("StreamSpecification", {})
+    if specification.get("StreamEnabled"):
+        if specification.get("StreamViewType") != names.TABLE_STREAM_VIEW_TYPE:
+            raise RuntimeError(
+                f"table {table_name!r} streams {specification.get('StreamViewType')}; the "
+                f"stream consumer needs {names.TABLE_STREAM_VIEW_TYPE}"
+            )
+    else:
+        dynamodb.update_table(
+            TableName=table_name,
+            StreamSpecification={
+                "StreamEnabled": True,
+                "StreamViewType": names.TABLE_STREAM_VIEW_TYPE,
+            },
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        table = dynamodb.describe_table(TableName=table_name)["Table"]
+        if table.get("LatestStreamArn") and table.get("TableStatus") == "ACTIVE":
+            return table["LatestStreamArn"]
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the stream of {table_name!r} not ready after {timeout:g} s")
+        time.sleep(0.05)
+
+
+def create_bus_log(events: EventBridgeClient, sqs: SQSClient, bus_name: str) -> str:
+    """A queue receiving a copy of every announcement on the bus (RecordsWritten,
+    RecordsChanged), for the stack to print; its URL."""
+    url = sqs.create_queue(QueueName=config.BUS_LOG_QUEUE)["QueueUrl"]
+    pattern = {
+        "source": [names.EVENT_SOURCE],
+        "detail-type": [names.DETAIL_TYPE_WRITTEN, names.DETAIL_TYPE_CHANGED],
+    }
+    events.put_rule(
+        Name=config.BUS_LOG_RULE,
+        EventBusName=bus_name,
+        EventPattern=json.dumps(pattern),
+        State="ENABLED",
+        Description="the service's announcements -> the local stack's bus log",
+    )
+    events.put_targets(
+        Rule=config.BUS_LOG_RULE,
+        EventBusName=bus_name,
+        Targets=[{"Id": "bus-log", "Arn": _queue_arn(sqs, url)}],
+    )
+    return url
 
 
 def add_missing_indexes(
@@ -149,20 +208,29 @@ def create_resources(
     bus_name: str = config.BUS_NAME,
     routes: Sequence[QueueRoute] = topology.QUEUE_ROUTES,
 ) -> LocalResources:
-    """Create the table (``names.TABLE``), the bus, and each route's queues and rule.
+    """Create the table (``names.TABLE``, with its stream), the bus, each route's queues and
+    rule, the stream consumer's on-failure queue and the bus log.
 
     A table of that name that already exists (a shared DynamoDB Local, say) is kept, and given
-    the global indexes of ``names.TABLE`` it lacks (``add_missing_indexes``).
+    the global indexes of ``names.TABLE`` it lacks (``add_missing_indexes``) and its stream.
     """
     existing = dynamodb.list_tables().get("TableNames", [])
     if table_name in existing:
         add_missing_indexes(dynamodb, table_name, names.TABLE)
     else:
         create_table(dynamodb, table_name, names.TABLE)
+    stream_arn = enable_stream(dynamodb, table_name)
     bus_arn = events.create_event_bus(Name=bus_name)["EventBusArn"]
     queues: dict[str, QueuePair] = {}
     for route in routes:
         pair = create_queue_pair(sqs, route, visibility_timeout_seconds)
         create_rule(events, bus_name, route, pair.arn)
         queues[route.name] = pair
-    return LocalResources(table_name, bus_name, bus_arn, queues)
+    stream_dlq_url = sqs.create_queue(
+        QueueName=config.dlq_name(topology.STREAM_CONSUMER.name),
+        Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+    )["QueueUrl"]
+    bus_log_url = create_bus_log(events, sqs, bus_name)
+    return LocalResources(
+        table_name, bus_name, bus_arn, queues, stream_arn, stream_dlq_url, bus_log_url
+    )

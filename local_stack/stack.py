@@ -19,13 +19,16 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local_stack import aws, config
+from local_stack.bus_log import BusLog
 from local_stack.docs_page import DocsPage
 from local_stack.dynamodb_local import DynamoDBLocal, start_dynamodb_local
 from local_stack.event_source import SqsEventSource
 from local_stack.functions import InvocationError, LocalFunction
 from local_stack.http_server import LocalApiServer
+from local_stack.poller import Poller
 from local_stack.resources import LocalResources, create_resources
 from local_stack.seed import load_samples
+from local_stack.stream_source import DynamoDBStreamEventSource
 from records_service import names, topology
 
 _log = logging.getLogger("local_stack")
@@ -94,7 +97,16 @@ class LocalStack:
             )
             for route in topology.QUEUE_ROUTES
         }
+        stream_route = topology.STREAM_CONSUMER
+        self.stream_function = LocalFunction(
+            stream_route.name,
+            stream_route.factory,
+            stream_route.code_dir,
+            stream_route.function_timeout_seconds,
+        )
         self.event_sources: list[SqsEventSource] = []
+        self.stream_source: DynamoDBStreamEventSource | None = None
+        self.bus_log: BusLog | None = None
         self._api_server: LocalApiServer | None = None
         self._moto: _MotoServer | None = None
         self._dynamodb_local: DynamoDBLocal | None = None
@@ -128,7 +140,7 @@ class LocalStack:
             self.dynamodb_url = self.options.dynamodb_endpoint or self.aws_url
 
     def _load_functions(self) -> None:
-        for function in (self.api, *self.queue_functions.values()):
+        for function in self._functions():
             try:
                 seconds = function.load()
             except InvocationError as exc:
@@ -136,6 +148,13 @@ class LocalStack:
             _log.info(
                 "loaded %s (%s) in %.0f ms", function.name, function.handler_path, seconds * 1e3
             )
+
+    def _functions(self) -> tuple[LocalFunction, ...]:
+        return (self.api, *self.queue_functions.values(), self.stream_function)
+
+    def _pollers(self) -> list[Poller]:
+        extra = [p for p in (self.stream_source, self.bus_log) if p is not None]
+        return [*self.event_sources, *extra]
 
     def start(self) -> None:
         """Start everything; raise ``StackError`` (after stopping what started) on failure."""
@@ -192,15 +211,32 @@ class LocalStack:
             )
             source.start()
             self.event_sources.append(source)
+        self._start_stream_and_bus_log(self.resources)
+
+    def _start_stream_and_bus_log(self, resources: LocalResources) -> None:
+        self.bus_log = BusLog(aws.sqs_client(self.aws_url), resources.bus_log_url)
+        self.bus_log.start()
+        self.stream_source = DynamoDBStreamEventSource(
+            route=topology.STREAM_CONSUMER,
+            function=self.stream_function,
+            streams=aws.dynamodbstreams_client(self.dynamodb_url),
+            sqs=aws.sqs_client(self.aws_url),
+            stream_arn=resources.stream_arn,
+            on_failure_queue_url=resources.stream_dlq_url,
+        )
+        self.stream_source.start()
 
     def stop(self) -> None:
         """Stop pollers, the API server, moto and DynamoDB Local; safe to call twice."""
         with self._lock:
-            for source in self.event_sources:  # all at once: each may be in a 1 s long poll
-                source.request_stop()
-            for source in self.event_sources:
-                source.stop()
+            pollers = self._pollers()
+            for poller in pollers:  # all at once: each may be in a 1 s long poll
+                poller.request_stop()
+            for poller in pollers:
+                poller.stop()
             self.event_sources = []
+            self.stream_source = None
+            self.bus_log = None
             if self._api_server is not None:
                 self._api_server.stop()
                 self._api_server = None
@@ -227,7 +263,7 @@ class LocalStack:
                 }
                 for name, pair in resources.queues.items()
             }
-        functions = (self.api, *self.queue_functions.values())
+        functions = self._functions()
         return {
             "pid": os.getpid(),
             "api_url": self.api_url,
@@ -239,6 +275,9 @@ class LocalStack:
             "bus_arn": resources.bus_arn if resources else None,
             "visibility_timeout_seconds": self.options.visibility_timeout_seconds,
             "queues": queues,
+            "stream_arn": resources.stream_arn if resources else None,
+            "stream_dlq_url": resources.stream_dlq_url if resources else None,
+            "bus_log_url": resources.bus_log_url if resources else None,
             "import_seconds": {f.name: f.import_seconds for f in functions},
             "seed_problems": self.seed_problems,
             "docs_available": self.docs.available,

@@ -38,12 +38,16 @@ SORT_KEY: Final = TABLE.sort_key
 TTL_ATTRIBUTE: Final = _ttl_attribute(TABLE)
 # The overloaded global index the content types' logical indexes share (content_types.py).
 GSI1: Final[PhysicalIndex] = TABLE.index("gsi1")
+# The table's stream (the CDK app and the local stack enable it): the stream consumer announces
+# every change with the content before and after it, so it needs both images.
+TABLE_STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
 
 # Event contract on the bus.
 EVENT_SOURCE: Final = "records.service"
 DETAIL_TYPE_SUBMITTED: Final = "RecordsSubmitted"
 DETAIL_TYPE_OFFERED: Final = "RecordsOffered"
 DETAIL_TYPE_WRITTEN: Final = "RecordsWritten"
+DETAIL_TYPE_CHANGED: Final = "RecordsChanged"  # the stream consumer: one change per event
 
 SERVICE_NAME: Final = "records"
 METRICS_NAMESPACE: Final = "PydanticDynamo"
@@ -60,6 +64,9 @@ BATCH_WRITER_FACTORY: Final = "batch_writer.app.build_handler"
 WRITE_ONCE_CODE_DIR: Final = "lambdas/write_once"
 WRITE_ONCE_HANDLER: Final = "write_once_deduper.handler.handler"
 WRITE_ONCE_FACTORY: Final = "write_once_deduper.app.build_handler"
+STREAM_CONSUMER_CODE_DIR: Final = "lambdas/stream_consumer"
+STREAM_CONSUMER_HANDLER: Final = "stream_consumer.handler.handler"
+STREAM_CONSUMER_FACTORY: Final = "stream_consumer.app.build_handler"
 
 # CloudWatch metric names (EMF, in METRICS_NAMESPACE), emitted by the handlers; alarms may use them.
 METRIC_RECORDS_WRITTEN: Final = "RecordsWritten"
@@ -68,3 +75,8 @@ METRIC_RECORDS_NOT_WRITTEN: Final = "RecordsNotWritten"
 METRIC_DUPLICATES_SKIPPED: Final = "DuplicatesSkipped"
 METRIC_RECORDS_ANNOUNCED: Final = "RecordsAnnounced"
 METRIC_ANNOUNCEMENTS_DEFERRED: Final = "AnnouncementsDeferred"
+METRIC_CHANGES_ANNOUNCED: Final = "ChangesAnnounced"
+METRIC_CHANGES_SKIPPED: Final = "ChangesSkipped"  # items of no served content type
+METRIC_UNDECODABLE_CHANGES: Final = "UndecodableChanges"  # logged with the key, never announced
+METRIC_CHANGES_NOT_ANNOUNCED: Final = "ChangesNotAnnounced"  # PutEvents kept failing: retried
+METRIC_CHANGES_WITHOUT_IMAGES: Final = "ChangesWithoutImages"  # too large for one event

@@ -2,10 +2,10 @@
 
 Each invocation runs in a fresh ``python3.12 -I -S -B`` process with only the function's staged
 asset, the layer extracted from its staged zip and the runtime's boto3 on ``sys.path``, against
-DynamoDB Local (and moto's EventBridge for the deduper). It proves the wheels, the layer layout,
-the handler strings and the environment variables that ``cdk deploy`` ships; and every AWS call a
-handler makes is recorded (through the lean clients' call observers) and checked against its
-role's policy in the template.
+DynamoDB Local (and moto's EventBridge for the deduper and the stream consumer). It proves the
+wheels, the layer layout, the handler strings and the environment variables that ``cdk deploy``
+ships; and every AWS call a handler makes is recorded (through the lean clients' call
+observers) and checked against its role's policy in the template.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def boto3_dir() -> Path:
 def functions(
     synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, invocation.FunctionArtifact]:
-    """The three functions as staged in the session's cloud assembly."""
+    """The four functions as staged in the session's cloud assembly."""
     return assembly.read_functions(
         synthesized.assembly_dir, config.STACK_NAME, tmp_path_factory.mktemp("unpacked")
     )
@@ -333,13 +333,14 @@ def _stored_names(dynamodb_client: DynamoDBClient, table_name: str) -> list[str]
 # --- tests -----------------------------------------------------------------------------------
 
 
-def test_the_assembly_holds_the_three_handlers_on_the_layer(
+def test_the_assembly_holds_the_four_handlers_on_the_layer(
     functions: dict[str, invocation.FunctionArtifact],
 ) -> None:
     assert set(functions) == {
         names.API_HANDLER,
         names.BATCH_WRITER_HANDLER,
         names.WRITE_ONCE_HANDLER,
+        names.STREAM_CONSUMER_HANDLER,
     }
     for function in functions.values():
         (layer,) = function.layer_dirs
@@ -456,3 +457,48 @@ def test_deduper_announces_after_all_when_the_first_announcement_failed(
     assert redelivered.result == {"batchItemFailures": []}
     assert [event["detail-type"] for event in bus.received()] == [names.DETAIL_TYPE_WRITTEN]
     assert "dynamodb:DeleteItem" in redelivered.calls
+
+
+def _stream_event(actor: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB stream batch of one INSERT, as Lambda's event source mapping delivers it."""
+    keys = {
+        names.PARTITION_KEY: {"S": "film#actor#"},
+        names.SORT_KEY: {"S": f"actor#{actor['id']}"},
+    }
+    image = {
+        **keys,
+        **{name: {"S": value} for name, value in actor.items()},
+        "_object_version": {"N": "1"},
+    }
+    record = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1704067200,
+            "Keys": keys,
+            "NewImage": image,
+            "SequenceNumber": "100000000000000000001",
+            "SizeBytes": 120,
+            "StreamViewType": names.TABLE_STREAM_VIEW_TYPE,
+        },
+        "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/records/stream/2024",
+    }
+    return {"Records": [record]}
+
+
+def test_stream_consumer_announces_a_change_from_the_artifact(
+    runner: Runner, functions: dict[str, invocation.FunctionArtifact], bus: Bus
+) -> None:
+    consumer = functions[names.STREAM_CONSUMER_HANDLER]
+
+    answer = runner.run(consumer, _stream_event(ACTOR), table_name="records", bus_name=bus.name)
+
+    assert answer.result == {"batchItemFailures": []}
+    assert set(answer.calls) == {"events:PutEvents"}  # the stream's images need no table read
+    assert "boto3" not in answer.module_files
+    (event,) = bus.received()
+    assert event["detail-type"] == names.DETAIL_TYPE_CHANGED
+    assert (event["detail"]["change"], event["detail"]["new"]["item"]) == ("inserted", ACTOR)

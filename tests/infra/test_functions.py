@@ -1,4 +1,4 @@
-"""The three functions: handler strings, runtime, layer, logging, tracing, sizing."""
+"""The four functions: handler strings, runtime, layer, logging, tracing, sizing."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ EXPECTED = {
         topology.WRITE_ONCE.function_timeout_seconds,
         config.WRITE_ONCE_MEMORY_MB,
     ),
+    names.STREAM_CONSUMER_HANDLER: (
+        topology.STREAM_CONSUMER.function_timeout_seconds,
+        config.STREAM_CONSUMER_MEMORY_MB,
+    ),
 }
 
 
@@ -34,7 +38,7 @@ def _functions(template: Template) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_the_three_handlers_and_nothing_else_are_deployed(template: Template) -> None:
+def test_the_four_handlers_and_nothing_else_are_deployed(template: Template) -> None:
     assert set(_functions(template)) == set(EXPECTED)
 
 

@@ -41,6 +41,15 @@ WRITE_ONCE_TABLE = (
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
 )
+# The stream consumer reads the stream (on its ARN), sends to its on-failure queue (what CDK's
+# SqsDlq grants), and reads nothing of the table.
+STREAM_READ = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+SQS_SEND = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
 
 def _canonical(resource: Any) -> str:
@@ -159,11 +168,36 @@ def test_write_once_may_write_consume_its_queue_and_put_events_on_the_bus_only(
     )
 
 
+def test_stream_consumer_may_read_the_stream_put_events_on_the_bus_and_fail_to_its_queue_only(
+    synthesized: Synthesized,
+) -> None:
+    consumer = synthesized.stack.stream_consumer
+    assert _grants(synthesized, consumer.handler) == _expected(
+        synthesized,
+        consumer.handler,
+        (STREAM_READ, synthesized.stack.table.table_stream_arn),
+        (("events:PutEvents",), synthesized.stack.ingestion.bus.event_bus_arn),
+        (SQS_SEND, consumer.dlq.queue_arn),
+    )
+
+
+def test_stream_consumer_reads_no_item_of_the_table_and_no_stream_by_wildcard(
+    synthesized: Synthesized,
+) -> None:
+    grants = _grants(synthesized, synthesized.stack.stream_consumer.handler)
+    table_arn = _canonical(synthesized.resolve(synthesized.stack.table.table_arn))
+    assert not [grant for grant in grants if grant[1] == table_arn]
+    assert {resource for action, resource in grants if action.startswith("dynamodb:")} == {
+        _canonical(synthesized.resolve(synthesized.stack.table.table_stream_arn))
+    }
+
+
 def test_the_spelled_out_sets_match_the_infra_constants() -> None:
     assert permissions.API_TABLE_ACTIONS == API_TABLE
     assert permissions.API_INDEX_ACTIONS == API_INDEX
     assert permissions.BATCH_WRITER_TABLE_ACTIONS == BATCH_WRITER_TABLE
     assert permissions.WRITE_ONCE_TABLE_ACTIONS == WRITE_ONCE_TABLE
+    assert permissions.STREAM_READ_ACTIONS == STREAM_READ
 
 
 def test_write_once_never_scans_updates_or_manages_the_table() -> None:
@@ -177,9 +211,10 @@ def test_each_function_has_its_own_role_assumable_by_lambda_only(
     functions = [
         synthesized.stack.api.handler,
         *(worker.handler for worker in synthesized.stack.ingestion.workers),
+        synthesized.stack.stream_consumer.handler,
     ]
     roles = {json.dumps(synthesized.resolve(f.role.role_arn)) for f in functions}
-    assert len(roles) == len(functions) == 3
+    assert len(roles) == len(functions) == 4
     resources = synthesized.template_json["Resources"]
     for function in functions:
         role_id = synthesized.resolve(function.role.role_name)["Ref"]
@@ -193,7 +228,7 @@ def test_each_function_has_its_own_role_assumable_by_lambda_only(
         ]
 
 
-def test_only_the_three_function_roles_touch_the_table_or_the_bus(
+def test_only_the_four_function_roles_touch_the_table_its_stream_or_the_bus(
     synthesized: Synthesized,
 ) -> None:
     function_roles = [
@@ -201,6 +236,7 @@ def test_only_the_three_function_roles_touch_the_table_or_the_bus(
         for f in (
             synthesized.stack.api.handler,
             *(worker.handler for worker in synthesized.stack.ingestion.workers),
+            synthesized.stack.stream_consumer.handler,
         )
     ]
     for resource in synthesized.template_json["Resources"].values():

@@ -104,15 +104,16 @@ def test_event_source_mapping_reports_partial_batch_failures(
 
 def test_every_event_source_mapping_reports_partial_batch_failures(template: Template) -> None:
     mappings = template.find_resources("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == len(topology.QUEUE_ROUTES)
+    assert len(mappings) == len(topology.QUEUE_ROUTES) + 1  # and the table stream's
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_every_queue_is_encrypted_by_sqs_and_refuses_plain_http(template: Template) -> None:
     queues = template.find_resources("AWS::SQS::Queue")
-    # Per route a queue and its DLQ, plus the DLQ of undeliverable events.
-    assert len(queues) == 2 * len(topology.QUEUE_ROUTES) + 1
+    # Per route a queue and its DLQ, the DLQ of undeliverable events, and the stream
+    # consumer's on-failure queue.
+    assert len(queues) == 2 * len(topology.QUEUE_ROUTES) + 2
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         template.has_resource_properties(

@@ -1,4 +1,5 @@
-"""Alarms: every dead-letter queue and every function, all notifying the alarm topic."""
+"""Alarms: every dead-letter queue and every function, the stream consumer's lag and undecodable
+records, all notifying the alarm topic."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from infra import config
 from records_service import names
 from tests.infra.conftest import Synthesized
 
@@ -22,6 +24,7 @@ def _watched(alarm: dict[str, Any], dimension: str) -> Any:
 def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> None:
     ingestion = synthesized.stack.ingestion
     dlqs = [worker.dlq for worker in ingestion.workers] + [ingestion.delivery_dlq]
+    dlqs.append(synthesized.stack.stream_consumer.dlq)
     depth_alarms = [
         alarm
         for alarm in _alarms(synthesized.template)
@@ -40,6 +43,7 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized: Synthesized) -> 
 def test_every_function_has_an_error_alarm(synthesized: Synthesized) -> None:
     stack = synthesized.stack
     functions = [stack.api.handler] + [worker.handler for worker in stack.ingestion.workers]
+    functions.append(stack.stream_consumer.handler)
     error_alarms = [
         alarm for alarm in _alarms(synthesized.template) if alarm["MetricName"] == "Errors"
     ]
@@ -79,4 +83,29 @@ def test_deferred_announcements_raise_an_alarm(synthesized: Synthesized) -> None
     ]
     assert alarm["Namespace"] == names.METRICS_NAMESPACE
     assert _watched(alarm, "service") == names.SERVICE_NAME
+    assert alarm["Threshold"] == 1
+
+
+def test_the_stream_consumer_falling_behind_its_stream_raises_an_alarm(
+    synthesized: Synthesized,
+) -> None:
+    (alarm,) = [a for a in _alarms(synthesized.template) if a["MetricName"] == "IteratorAge"]
+    assert alarm["Namespace"] == "AWS/Lambda"
+    assert _watched(alarm, "FunctionName") == synthesized.resolve(
+        synthesized.stack.stream_consumer.handler.function.function_name
+    )
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Threshold"] == config.ITERATOR_AGE_ALARM_SECONDS * 1000  # milliseconds
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_undecodable_stream_records_raise_an_alarm(synthesized: Synthesized) -> None:
+    (alarm,) = [
+        a
+        for a in _alarms(synthesized.template)
+        if a["MetricName"] == names.METRIC_UNDECODABLE_CHANGES
+    ]
+    assert alarm["Namespace"] == names.METRICS_NAMESPACE
+    assert _watched(alarm, "service") == names.SERVICE_NAME
+    assert alarm["Statistic"] == "Sum"
     assert alarm["Threshold"] == 1

@@ -113,7 +113,11 @@ def test_first_party_packages_are_byte_identical_to_their_sources(
             )
             assert sources, package
             for source in sources:
-                entry = f"python/{source.relative_to(root).as_posix()}"
+                relative = source.relative_to(root).as_posix()
+                if relative in contents.PRUNED_PATHS:  # the backfill's modules
+                    assert f"python/{relative}" not in archive.namelist(), relative
+                    continue
+                entry = f"python/{relative}"
                 assert archive.read(entry) == source.read_bytes(), entry
 
 
