@@ -19,11 +19,11 @@ A projection saves bandwidth and decoding, not read units: DynamoDB counts the w
 ...     name: str
 >>> core = RepositoryCore(item_class=Actor, partition_prefix="app", partition_name="films",
 ...     content_type="actor", table_name="t", partition_key="pk", sort_key="sk")
->>> projection = Projection(core, Name)
+>>> projection = FieldProjection(core, Name)
 >>> request = projection.call(Call("get_item", core.get_request([], ["a1"]))).request
 >>> request["ProjectionExpression"], request["ExpressionAttributeNames"]["#p0"]
 ('#p0, #p1, #p2, #p3, #p4', 'name')
->>> Projection(core, type("Age", (BaseModel,), {"__annotations__": {"age": int}}))
+>>> FieldProjection(core, type("Age", (BaseModel,), {"__annotations__": {"age": int}}))
 Traceback (most recent call last):
 ...
 pydantic_dynamo.exceptions.InvalidAttributeError: age: Actor has no field 'age' to project
@@ -51,13 +51,13 @@ if TYPE_CHECKING:
     from pydantic_dynamo.async_repository import DynamoRepository
     from pydantic_dynamo.sync_repository import SyncDynamoRepository
 
-__all__ = ["AsyncProjectedReads", "ProjectedReads", "Projection"]
+__all__ = ["AsyncProjectedReads", "FieldProjection", "ProjectedReads"]
 
 Item = dict[str, Any]
 ProjT = TypeVar("ProjT", bound=BaseModel)
 
 
-class Projection(Generic[ProjT]):
+class FieldProjection(Generic[ProjT]):
     """How the items of one repository are read into the projection model ``model``."""
 
     __slots__ = ("_core", "_expression", "_names", "decode", "model")
@@ -157,7 +157,7 @@ class ProjectedReads(Generic[ProjT]):
 
     def __init__(self, repo: SyncDynamoRepository[Any], model: type[ProjT]) -> None:
         self._repo = repo
-        self.projection = Projection(repo.core, model)
+        self.projection = FieldProjection(repo.core, model)
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ProjT]:
         """One item's projected fields; ``content`` is ``None`` when absent or expired."""
@@ -217,7 +217,7 @@ class AsyncProjectedReads(Generic[ProjT]):
 
     def __init__(self, repo: DynamoRepository[Any], model: type[ProjT]) -> None:
         self._repo = repo
-        self.projection = Projection(repo.core, model)
+        self.projection = FieldProjection(repo.core, model)
 
     async def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ProjT]:
         """One item's projected fields (see :class:`ProjectedReads`)."""
