@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Final
 
 # GetItem/Query/BatchGetItem read; UpdateItem writes one item (PUT through the library's
-# save(), PATCH through update(), both with conditions for optimistic locking); DeleteItem
-# deletes one (the library's delete_item sends a one-action TransactWriteItems, whose Delete IAM
-# authorises as DeleteItem); BatchWriteItem writes in chunks of 25. No PutItem (PUT never calls
-# it), no Scan (every read is by partition), no other transactional action.
+# save(), PATCH through update(), both with conditions for optimistic locking); PutItem creates
+# one (PUT with If-None-Match: *, the library's put(if_absent=True)); DeleteItem deletes one (the
+# library's delete_item sends a one-action TransactWriteItems, whose Delete IAM authorises as
+# DeleteItem); BatchWriteItem writes in chunks of 25. No Scan (every read is by partition or
+# index), no other transactional action.
 API_TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
+    "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",

@@ -25,6 +25,7 @@ SQS_CONSUME = (
 # What the issue asks of the API and the batch writer, spelled out independently of the code.
 API_TABLE = (
     "dynamodb:GetItem",
+    "dynamodb:PutItem",  # PUT with If-None-Match: * (create only)
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",

@@ -25,7 +25,7 @@ def test_the_quickstart_runs_as_written(
     dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
-    code = compile(_quickstart(), str(README), "exec")
+    code = compile(_quickstart(), str(README), "exec", dont_inherit=True)
     exec(code, {"__name__": "readme_quickstart"})
 
 
@@ -42,5 +42,22 @@ def test_the_conditions_example_runs_after_the_quickstart(
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
     namespace = {"__name__": "readme_quickstart"}
-    exec(compile(_quickstart(), str(README), "exec"), namespace)
-    exec(compile(_conditions_example(), str(README), "exec"), namespace)
+    exec(compile(_quickstart(), str(README), "exec", dont_inherit=True), namespace)
+    exec(compile(_conditions_example(), str(README), "exec", dont_inherit=True), namespace)
+
+
+def _worked_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Indexes, conditions, transactions, collections", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "the README's indexes section has no python block"
+    return match.group(1)
+
+
+def test_the_indexes_example_runs_after_the_quickstart(
+    dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
+    namespace = {"__name__": "readme_quickstart"}
+    exec(compile(_quickstart(), str(README), "exec", dont_inherit=True), namespace)
+    exec(compile(_worked_example(), str(README), "exec", dont_inherit=True), namespace)
