@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from benchmarks.workload import example_fields
+from benchmarks.workload import REVIEWS, actor_fields, example_fields, review_fields
 
 
 class FieldModel(BaseModel):
@@ -43,3 +43,25 @@ class Example(BaseModel):
 def make_examples(n: int, seed: int = 0) -> list[Example]:
     """The workload's ``n`` items, built (and validated) ahead of any timing."""
     return [Example(**example_fields(i, seed)) for i in range(n)]
+
+
+class Actor(BaseModel):
+    """The ``units`` set's actor (the seed README's ``FilmActor``)."""
+
+    id: str
+    name: str
+    review: str | None = None
+
+
+class Review(BaseModel):
+    """A review of the actor (the seed README's ``ActorReview``)."""
+
+    id: str
+    actor_id: str
+    created: datetime
+    review: str
+
+
+def make_cast(seed: int = 0) -> tuple[Actor, list[Review]]:
+    """The ``units`` set's actor and its reviews."""
+    return Actor(**actor_fields(seed)), [Review(**review_fields(i, seed)) for i in range(REVIEWS)]

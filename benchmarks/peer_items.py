@@ -12,20 +12,30 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from benchmarks.workload import (
+    COLLECTION_IDS,
+    COLLECTION_NAME,
+    COLLECTION_TYPES,
     CONTENT_TYPE,
     PARTITION_IDS,
     PARTITION_KEY,
     PARTITION_NAME,
     PARTITION_PREFIX,
+    REVIEWS,
     SORT_KEY,
     Workload,
+    actor_fields,
     content_ids,
     example_fields,
     index_attributes,
+    review_fields,
+    review_ids,
 )
 
 PARTITION_VALUE = "#".join((PARTITION_PREFIX, PARTITION_NAME, *PARTITION_IDS))
 SORT_PREFIX = CONTENT_TYPE + "#"
+# The ``units`` set's collection partition and its reviews' sort-key prefix.
+CAST_PARTITION = "#".join((PARTITION_PREFIX, COLLECTION_NAME, *COLLECTION_IDS))
+REVIEW_PREFIX = COLLECTION_TYPES[1] + "#"
 
 
 def sort_value(index: int) -> str:
@@ -61,3 +71,30 @@ def items(workload: Workload, *, indexed: bool = False) -> list[dict[str, Any]]:
             item.update(index_attributes(fields["datetime_field"]))
         out.append(item)
     return out
+
+
+def cast_keys(seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """The ``units`` set's actor and reviews: (sort key, fields) each, fields as
+    ``workload`` makes them (the review's ``created`` a datetime)."""
+    actor = (f"{COLLECTION_TYPES[0]}#{COLLECTION_IDS[0]}", actor_fields(seed))
+    reviews = [
+        ("#".join((COLLECTION_TYPES[1], *review_ids(i))), review_fields(i, seed))
+        for i in range(REVIEWS)
+    ]
+    return [actor, *reviews]
+
+
+def cast_items(seed: int = 0) -> list[dict[str, Any]]:
+    """The ``units`` set's actor and reviews as stored: keys, fields, ``_timestamp`` and
+    ``_object_version``."""
+    timestamp = datetime.now(UTC).isoformat()
+    return [
+        {
+            **_plain(fields),
+            PARTITION_KEY: CAST_PARTITION,
+            SORT_KEY: sort_key,
+            "_timestamp": timestamp,
+            "_object_version": 1,
+        }
+        for sort_key, fields in cast_keys(seed)
+    ]

@@ -1,6 +1,7 @@
 """Run the workloads on one DynamoDB Local for every library, side by side, and report medians.
 
-    python -m benchmarks.run [--n 2000] [--runs 5] [--op-sets crud,write_once] [--write-docs]
+    python -m benchmarks.run [--n 2000] [--runs 5] [--op-sets crud,write_once,index,units]
+        [--libs floor,ours-own,...] [--write-docs]
 
 One DynamoDB Local (in memory) serves every run. Each run of each library and operation set is a
 fresh process on a fresh table; runs are interleaved (crud: ours, ours with its own client,
@@ -9,9 +10,13 @@ noise spreads over all of them. Discarded first runs (a floor crud run, an ours 
 warm the server's JIT. Per operation it reports the medians over runs of wall time,
 client-process CPU time and HTTP requests, and CPU ratios against the raw boto3 floor and
 against pydantic-dynamo 0.4.2; the write-once set also reports the contents each library
-reported as written and the read and write units DynamoDB Local said it consumed. Then the
-codec micro-benchmark runs (``benchmarks.codec_bench``). ``--write-docs`` rewrites
-``docs/benchmarks.md``.
+reported as written and the read and write units DynamoDB Local said it consumed; ``index``
+reads two global indexes; ``units`` times transactions of 10 puts, a collection read (an actor
+and its reviews) and counts, against PynamoDB and pydynox. Issue 15's targets (below every peer,
+at most 0.25x raw boto3, ``list`` at most 15 µs of CPU per item) are marked met or missed from
+the run's figures. Then the codec micro-benchmark runs (``benchmarks.codec_bench``).
+``--write-docs`` rewrites ``docs/benchmarks.md``, keeping its hand-written sections between
+markers (the schema-compiled codec's notes, the service benchmark's section).
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +45,17 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
 from benchmarks import codec_bench, service_bench, venv042, venv_peers
 from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
-from benchmarks.workload import INDEX_ALL, INDEX_KEYS, OP_SETS, PARTITION_KEY, SORT_KEY, Workload
+from benchmarks.workload import (
+    COUNTS,
+    INDEX_ALL,
+    INDEX_KEYS,
+    OP_SETS,
+    PARTITION_KEY,
+    REVIEWS,
+    SORT_KEY,
+    TRANSACTION_SIZE,
+    Workload,
+)
 from local_stack.dynamodb_local import (
     create_records_table,
     find_jar,
@@ -53,13 +67,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
 LIBRARY_SOURCE = ROOT / "shared" / "pydantic_dynamo"
 RUN_TIMEOUT_S = 600
+MODEL_CODEC_MARKERS = ("<!-- model-codec:start -->", "<!-- model-codec:end -->")
 FLOOR = "floor"
 FLOOR_NV = "floor-nv"
 OLD = "0.4.2"
 OURS_OWN = "ours-own"
+OURS_ASYNC = "ours-async"
 CRUD = "crud"
 WRITE_ONCE = "write_once"
 INDEX = "index"
+UNITS = "units"
+PYNAMODB = "pynamodb"
 # The ``index`` set's table: the keys, and its two global indexes (every attribute; keys only).
 INDEX_TABLE = TableDescription(
     PARTITION_KEY,
@@ -96,15 +114,15 @@ class Lib:
 
 
 LIBS: tuple[Lib, ...] = (
-    Lib("ours", "ours (client=)", "benchmarks.runner_ours", "client"),
+    Lib("ours", "ours (client=)", "benchmarks.runner_ours", "client", op_sets=(CRUD, UNITS)),
     Lib(
         OURS_OWN,
         "ours (own client)",
         "benchmarks.runner_ours",
         "own",
-        op_sets=(CRUD, WRITE_ONCE, INDEX),
+        op_sets=(CRUD, WRITE_ONCE, INDEX, UNITS),
     ),
-    Lib(FLOOR, "raw boto3 (floor)", "benchmarks.runner_floor", op_sets=(CRUD, INDEX)),
+    Lib(FLOOR, "raw boto3 (floor)", "benchmarks.runner_floor", op_sets=(CRUD, INDEX, UNITS)),
     Lib(FLOOR_NV, "raw boto3, no param validation", "benchmarks.runner_floor", "novalidate"),
     Lib(
         OLD,
@@ -118,14 +136,14 @@ LIBS: tuple[Lib, ...] = (
         "pydynox (Rust core)",
         "benchmarks.runner_pydynox",
         peers_venv=True,
-        op_sets=(CRUD, INDEX),
+        op_sets=(CRUD, INDEX, UNITS),
     ),
     Lib(
-        "pynamodb",
+        PYNAMODB,
         "PynamoDB",
         "benchmarks.runner_pynamodb",
         peers_venv=True,
-        op_sets=(CRUD, INDEX),
+        op_sets=(CRUD, INDEX, UNITS),
     ),
     Lib(
         "aiodynamo",
@@ -135,7 +153,13 @@ LIBS: tuple[Lib, ...] = (
         peers_venv=True,
     ),
     # The async repository on each transport (benchmarks/runner_ours_async.py).
-    Lib("ours-async", "ours async (own lean client)", "benchmarks.runner_ours_async", "own"),
+    Lib(
+        OURS_ASYNC,
+        "ours async (own lean client)",
+        "benchmarks.runner_ours_async",
+        "own",
+        op_sets=(CRUD, UNITS),
+    ),
     Lib(
         "ours-async-042",
         "ours async (0.4.2 construction: lean)",
@@ -348,14 +372,48 @@ def format_index(libs: list[Lib], summary: Summary, workload: Workload) -> str:
     return "\n".join(lines)
 
 
+def _units_per(op: str, workload: Workload) -> tuple[str, int]:
+    """What one unit of a ``units`` op is, and how many the op makes."""
+    if op == "transact_put_10":
+        return "transaction", len(workload.transactions())
+    if op == "count":
+        return "count", COUNTS
+    return "item", workload.expected_items(op)
+
+
+def format_units_set(libs: list[Lib], summary: Summary, workload: Workload) -> str:
+    """The ``units`` set: per op and library, medians, CPU per transaction / item / count, and
+    CPU ratios against the floor and each peer that ran."""
+    peers = [key for key in (PYNAMODB, "pydynox") if key in summary]
+    lines = [
+        "| op | lib | wall ms | CPU ms (min-max) | CPU µs per | requests | CPU x floor "
+        + "".join(f"| CPU x {_lib(key).label} " for key in peers)
+        + "|",
+        "|---|---|---:|---:|---:|---:|---:" + "|---:" * len(peers) + "|",
+    ]
+    for op in OP_SETS[UNITS]:
+        unit, units = _units_per(op, workload)
+        for lib in libs:
+            m = summary[lib.key].get(op)
+            if m is None:
+                continue
+            ratios = "".join(
+                f"| {_ratio(m['cpu_ms'], summary[key].get(op), 'cpu_ms')} " for key in peers
+            )
+            lines.append(
+                f"| {op} | {lib.label} | {m['wall_ms']:.0f} | {m['cpu_ms']:.1f} "
+                f"({m['cpu_ms_min']:.1f}-{m['cpu_ms_max']:.1f}) "
+                f"| {m['cpu_ms'] * 1e3 / units:.0f} per {unit} | {m['requests']:g} "
+                f"| {_ratio(m['cpu_ms'], summary.get(FLOOR, {}).get(op), 'cpu_ms')} {ratios}|"
+            )
+    return "\n".join(lines)
+
+
 def format_targets(
     summary: dict[str, dict[str, dict[str, float]]],
     workload: Workload,
     codec: dict[str, Any] | None,
 ) -> str:
-    def mark(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
     lines = ["| target | lib | measured | |", "|---|---|---:|---|"]
     for key, label in (("ours", "ours (client=)"), ("ours-own", "ours (own client)")):
         if key not in summary:
@@ -366,7 +424,7 @@ def format_targets(
                 continue
             if FLOOR in summary:
                 r = m["cpu_ms"] / summary[FLOOR][op]["cpu_ms"]
-                lines.append(f"| {op}: CPU ≤ 1.0x floor | {label} | {r:.2f}x | {mark(r <= 1.0)} |")
+                lines.append(f"| {op}: CPU ≤ 1.0x floor | {label} | {r:.2f}x | {_mark(r <= 1.0)} |")
             if key == "ours-own" and FLOOR_NV in summary:
                 r = m["cpu_ms"] / summary[FLOOR_NV][op]["cpu_ms"]
                 lines.append(
@@ -374,7 +432,7 @@ def format_targets(
                 )
             if OLD in summary:
                 r = m["cpu_ms"] / summary[OLD][op]["cpu_ms"]
-                lines.append(f"| {op}: CPU ≤ 0.5x 0.4.2 | {label} | {r:.2f}x | {mark(r <= 0.5)} |")
+                lines.append(f"| {op}: CPU ≤ 0.5x 0.4.2 | {label} | {r:.2f}x | {_mark(r <= 0.5)} |")
         expected = {
             "put_batch": math.ceil(workload.n / 25),
             "get_batch": math.ceil(workload.expected_items("get_batch") / 100),
@@ -383,53 +441,69 @@ def format_targets(
             if op in summary[key]:
                 got = summary[key][op]["requests"]
                 lines.append(
-                    f"| {op}: requests = {want} | {label} | {got:g} | {mark(got == want)} |"
+                    f"| {op}: requests = {want} | {label} | {got:g} | {_mark(got == want)} |"
                 )
-    lines += _lean_target_lines(summary, mark)
     if codec:
         ratios = codec["ratios"]
         for name, text in (
             ("encode_vs_float_safe", "codec encode ≤ 0.5x model_dump + TypeSerializer"),
             ("decode", "codec decode ≤ 0.5x TypeDeserializer + model_validate"),
         ):
-            lines.append(f"| {text} | ours | {ratios[name]:.2f}x | {mark(ratios[name] <= 0.5)} |")
-    return "\n".join(lines)
+            lines.append(f"| {text} | ours | {ratios[name]:.2f}x | {_mark(ratios[name] <= 0.5)} |")
+    peers = format_peer_targets(summary, OP_SETS[CRUD], workload)
+    return "\n".join(lines) + "\n\nIssue 15's targets (raw: raw boto3, sync):\n\n" + peers
 
 
-# The lean transport's targets: on each operation, the library with its own client below every
-# peer in the same run and at most 0.3x the floor's CPU.
-LEAN_TARGET_OPS = ("put_batch", "list", "get_batch", "get", "update")
-PEERS = ("pydynox", "aiodynamo")
-LEAN_FLOOR_RATIO = 0.3
+# Issue 15's targets, op by op, for ours sync and ours async (each with its own client): CPU
+# below every peer that ran, at most RAW_RATIO of raw boto3's (the sync floor: there is no raw
+# async runner), and ``list`` at most LIST_US_PER_ITEM µs of CPU per item.
+TARGET_LIBS = (OURS_OWN, OURS_ASYNC)
+PEERS = (PYNAMODB, "pydynox", "aiodynamo")
+RAW_RATIO = 0.25
+LIST_US_PER_ITEM = 15.0
 
 
-def _lean_target_lines(summary: Summary, mark: Callable[[bool], str]) -> list[str]:
-    own = summary.get(OURS_OWN)
-    if own is None:
-        return []
-    lines = []
-    label = _lib(OURS_OWN).label
-    for op in LEAN_TARGET_OPS:
-        m = own.get(op)
-        if m is None:
-            continue
-        if FLOOR in summary and op in summary[FLOOR]:
-            r = m["cpu_ms"] / summary[FLOOR][op]["cpu_ms"]
-            ok = r <= LEAN_FLOOR_RATIO
-            lines.append(
-                f"| {op}: CPU ≤ {LEAN_FLOOR_RATIO}x floor | {label} | {r:.2f}x | {mark(ok)} |"
-            )
-        for peer in PEERS:
-            theirs = summary.get(peer, {}).get(op)
-            if theirs is None:
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def format_peer_targets(summary: Summary, ops: tuple[str, ...], workload: Workload) -> str:
+    """Issue 15's targets on ``ops``: each ours library against raw boto3 and every peer that
+    ran the op, then the ``list`` per-item target."""
+    peers = [key for key in PEERS if key in summary]
+    lines = [
+        "| op | lib | CPU ms | x raw | ≤ "
+        f"{RAW_RATIO}x raw "
+        + "".join(f"| x {_lib(key).label} " for key in peers)
+        + "| below every peer |",
+        "|---|---|---:|---:|---|" + "---:|" * len(peers) + "---|",
+    ]
+    per_item = []
+    for op in ops:
+        for key in TARGET_LIBS:
+            m = summary.get(key, {}).get(op)
+            if m is None:
                 continue
-            ratio = m["cpu_ms"] / theirs["cpu_ms"]
-            peer_label = _lib(peer).label
+            raw = summary.get(FLOOR, {}).get(op)
+            raw_cell = "-"
+            if raw is not None:
+                raw_cell = _mark(m["cpu_ms"] <= RAW_RATIO * raw["cpu_ms"])
+            theirs = [summary[peer].get(op) for peer in peers]
+            ran = [t for t in theirs if t is not None]
+            below = _mark(all(m["cpu_ms"] < t["cpu_ms"] for t in ran)) if ran else "-"
             lines.append(
-                f"| {op}: CPU below {peer_label} | {label} | {ratio:.2f}x theirs "
-                f"| {mark(m['cpu_ms'] < theirs['cpu_ms'])} |"
+                f"| {op} | {_lib(key).label} | {m['cpu_ms']:.1f} "
+                f"| {_ratio(m['cpu_ms'], raw, 'cpu_ms')} | {raw_cell} "
+                + "".join(f"| {_ratio(m['cpu_ms'], t, 'cpu_ms')} " for t in theirs)
+                + f"| {below} |"
             )
-    return lines
+            if op == "list":
+                us = m["cpu_ms"] * 1e3 / workload.expected_items(op)
+                per_item.append(
+                    f"- list, {_lib(key).label}: {us:.1f} µs of CPU per item "
+                    f"(≤ {LIST_US_PER_ITEM:g} µs: {_mark(us <= LIST_US_PER_ITEM)})"
+                )
+    return "\n".join([*lines, "", *per_item] if per_item else lines)
 
 
 def _by_operation(counts: dict[str, Any]) -> str:
@@ -700,6 +774,10 @@ def _crud_parts(
         "client passed with `client=` is used as given.",
         "- **0.4.2**: its v2 async `DynamoRepository` over an aioboto3 resource, as its README "
         "shows, driven by asyncio; models in and out like ours (`update` returns nothing).",
+        "- **ours async**: this library's async repository (*The async repository*, below).",
+        "- **PynamoDB**: its `Model` classes in and out, over botocore "
+        "(`benchmarks/runner_pynamodb.py`: instances built before the clock; `batch_write`, "
+        "`query`, `batch_get`, `get`, and `update` with its actions, the instance refreshed).",
         *PEERS_TEXT,
         "",
         "Each run of each library is a fresh process on a fresh table; runs interleave across "
@@ -721,9 +799,52 @@ def _crud_parts(
         "",
         format_requests(results, libs),
         "",
+        *_async_parts(summary),
         "## Targets",
         "",
         format_targets(summary, workload, codec),
+        "",
+    ]
+
+
+# What the async rows of the crud table are compared with, in the async section.
+ASYNC_REFERENCES = ("ours-async-042", "ours-async-aioboto3", OURS_OWN, "aiodynamo", FLOOR, OLD)
+
+
+def _async_parts(summary: Summary) -> list[str]:
+    """The async repository's rows of the crud table, explained, and its CPU against the other
+    async rows, the sync repository and the async peers."""
+    own = summary.get(OURS_ASYNC)
+    if own is None:
+        return []
+    refs = [key for key in ASYNC_REFERENCES if key in summary]
+    lines = [
+        f"| op | {_lib(OURS_ASYNC).label}: CPU ms "
+        + "".join(f"| ÷ {_lib(key).label} " for key in refs)
+        + "|",
+        "|---|---:" + "|---:" * len(refs) + "|",
+    ]
+    for op in OP_SETS[CRUD]:
+        if op in own:
+            ratios = "".join(
+                f"| {_ratio(own[op]['cpu_ms'], summary[key].get(op), 'cpu_ms')} " for key in refs
+            )
+            lines.append(f"| {op} | {own[op]['cpu_ms']:.0f} {ratios}|")
+    return [
+        "## The async repository",
+        "",
+        "The *ours async* rows of the results above are `DynamoRepository`, driven by asyncio "
+        "(`benchmarks/runner_ours_async.py`: the calls of 0.4.2's runner, awaited, every read "
+        "materializing its models). *own lean client*: built with nothing passed (an "
+        "`AsyncLeanClient` from `AWS_ENDPOINT_URL_DYNAMODB`); *0.4.2 construction*: built from "
+        "an aioboto3 resource and its table, as 0.4.2's README does (the repository reaches the "
+        "resource's endpoint through `AsyncLeanClient`); *on aioboto3*: that construction with "
+        "`PYDANTIC_DYNAMO_TRANSPORT=boto3`, so requests go through the resource's aiobotocore "
+        "client (0.4.2's transport under this library's codec). There is no raw aioboto3 "
+        "runner: *on aioboto3* stands for the async stack without the lean transport. The "
+        "async repository's CPU, divided by each other row's (medians of this run):",
+        "",
+        *lines,
         "",
     ]
 
@@ -845,6 +966,61 @@ def _index_parts(
     ]
 
 
+def _units_parts(
+    libs: list[Lib],
+    results: dict[str, list[dict[str, Any]]],
+    summary: Summary,
+    workload: Workload,
+) -> list[str]:
+    transactions = len(workload.transactions())
+    return [
+        "## Transactions, a collection read and counts",
+        "",
+        f"Each run, on a fresh table: `transact_put_10`, {transactions} transactions of "
+        f"{TRANSACTION_SIZE} puts each (the workload's first items, distinct keys, one "
+        f"TransactWriteItems each); `collection_put`, one partition holding an actor and "
+        f"{REVIEWS} of its reviews (two content types, seeded data, the seed README's "
+        "`FilmActor` and `ActorReview`: `benchmarks/models.py`), written with batch writes; "
+        f"`collection_read`, that partition read whole, each item decoded into its own type; "
+        f"`count`, the reviews counted {COUNTS} times (one Select=COUNT request each). Every "
+        "runner checks, after the timing, that the transactions stored every item, that the "
+        "read answered 1 actor and "
+        f"{REVIEWS} reviews (of their own models where the library has models) and that every "
+        "count answered "
+        f"{REVIEWS}.",
+        "",
+        "- **ours**: `with repo.transaction() as tx: tx.put(repo, content)` (each put carries "
+        "the library's write token and condition, as `repo.put` does); "
+        '`Collection(repos={"cast-actor": actors, "cast-review": reviews}).read(["a1"])`, '
+        "every page's `contents` (each item decoded into `Actor` or `Review` by its sort-key "
+        'prefix); `reviews.count(["a1"])` (a Query with Select=COUNT and the library\'s '
+        "live-items filter). *ours async*: the same calls on the async repository, awaited "
+        "(`async with repo.transaction()`, `AsyncCollection`).",
+        "- **raw boto3 (floor)**: `transact_write_items` of 10 `Put` of items serialized before "
+        'the clock; `query` of the partition, items left raw; `query(Select="COUNT")` with '
+        "the reviews' sort-key prefix.",
+        "- **PynamoDB**: `TransactWrite` with 10 `save` of its `Model` instances; the "
+        "collection the way PynamoDB models one partition of two item types: a base `Model` "
+        "with a `DiscriminatorAttribute` and a subclass per type, one `query` of the base model "
+        "answering each item as its subclass; `ReviewModel.count(partition, "
+        "sort.startswith(...))` (a Query with Select=COUNT; PynamoDB adds a filter on the "
+        "discriminator).",
+        "- **pydynox**: `SyncTransaction` with 10 `put` of dicts; `sync_query` of the "
+        "partition (dicts); `sync_count`, which is a Scan with Select=COUNT and a filter "
+        "(pydynox has no Query count: it reads the whole table, here the transactions' and the "
+        "collection's items). Its requests are the workload's, its Query pages uncounted.",
+        "",
+        format_units_set(libs, summary, workload),
+        "",
+        format_requests(results, libs),
+        "",
+        "Issue 15's targets on these operations (raw: raw boto3):",
+        "",
+        format_peer_targets(summary, OP_SETS[UNITS], workload),
+        "",
+    ]
+
+
 def write_docs(
     command: str,
     args: argparse.Namespace,
@@ -865,10 +1041,11 @@ def write_docs(
         "<!-- Generated by `python -m benchmarks.run --write-docs`; edit benchmarks/run.py, "
         "not this file. -->",
         "",
-        "One workload on one DynamoDB Local, side by side: this library, raw boto3 (the floor) "
-        "and pydantic-dynamo 0.4.2 (in its own venv, Pydantic v1); then both write-once "
-        "repositories on the same inputs. Numbers are measured, never edited; they are "
-        "relative, not absolute: the machine is small and shared.",
+        "One workload on one DynamoDB Local, side by side: this library (sync and async), raw "
+        "boto3 (the floor), pydantic-dynamo 0.4.2 (in its own venv, Pydantic v1) and the peer "
+        "libraries; then both write-once repositories on the same inputs, index queries, and "
+        "transactions, a collection read and counts. Numbers are measured, never edited; they "
+        "are relative, not absolute: the machine is small and shared.",
         "",
         "Reproduce (from the repository root, after `make setup`; `make bench` runs this):",
         "",
@@ -896,6 +1073,8 @@ def write_docs(
         )
     if INDEX in plan:
         parts += _index_parts(plan[INDEX], results[INDEX], summary[INDEX], workload)
+    if UNITS in plan:
+        parts += _units_parts(plan[UNITS], results[UNITS], summary[UNITS], workload)
     if codec:
         parts += [
             "## Codec micro-benchmark",
@@ -908,14 +1087,19 @@ def write_docs(
             "floats, so a generic boto3 path must turn them into Decimals: the cheapest way "
             "measured is `json.loads(model.model_dump_json(), parse_float=Decimal)`; the "
             "float-unsafe line (works here only because this data has no float) is the "
-            "stricter floor.",
+            "stricter floor. *compiled*: the schema-compiled codec, "
+            "`model_codec.ModelCodec.of(Example)`: `encode(model)` and `decode_model(item)` "
+            "(the next section says what it is).",
             "",
             codec_bench.format_table(codec),
             "",
         ]
     if problems:
         parts += ["## Problems seen in this run", "", *(f"- {p}" for p in problems), ""]
-    DOCS.write_text("\n".join(parts) + service_bench.kept_section(DOCS))
+    # Hand-written sections the generator keeps, after its own: the schema-compiled codec's
+    # notes (its figures are the codec table's compiled rows), then the service benchmark's.
+    kept = service_bench.kept_section(DOCS, MODEL_CODEC_MARKERS) + service_bench.kept_section(DOCS)
+    DOCS.write_text("\n".join(parts) + kept)
 
 
 def profile_runs(
@@ -1078,6 +1262,13 @@ def main(argv: list[str] | None = None) -> int:
         print(format_index(plan[INDEX], summary[INDEX], workload))
         print()
         print(format_requests(results[INDEX], plan[INDEX]))
+    if UNITS in plan:
+        print()
+        print(format_units_set(plan[UNITS], summary[UNITS], workload))
+        print()
+        print(format_requests(results[UNITS], plan[UNITS]))
+        print()
+        print(format_peer_targets(summary[UNITS], OP_SETS[UNITS], workload))
     if codec:
         print()
         print(codec_bench.format_table(codec))

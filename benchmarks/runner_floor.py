@@ -1,5 +1,9 @@
 """The floor: raw boto3 low-level client, no models in the timing.
 
+The ``units`` set: ``transact_write_items`` of 10 ``Put`` actions per transaction, the
+collection's partition read with ``query`` (items left raw: told apart by sort-key prefix
+after the timing) and counted with ``query(Select="COUNT")``.
+
 Items are serialized to AttributeValue dicts (the stored shape: keys, model fields,
 ``_timestamp``, ``_object_version``) before the clock starts, and nothing read is decoded: the
 floor is the cost of boto3 + botocore + HTTP alone, which no library on top of them can beat
@@ -26,8 +30,10 @@ from botocore.config import Config
 
 from benchmarks import harness
 from benchmarks.models import make_examples
+from benchmarks.peer_items import CAST_PARTITION, REVIEW_PREFIX, cast_items
 from benchmarks.workload import (
     CONTENT_TYPE,
+    COUNTS,
     INDEX_ALL,
     INDEX_KEYS,
     OP_SETS,
@@ -39,6 +45,8 @@ from benchmarks.workload import (
     Workload,
     content_ids,
     index_attributes,
+    types_by_prefix,
+    units_checks,
 )
 
 AttributeMap = dict[str, Any]
@@ -77,15 +85,20 @@ class FloorRunner:
         self.get_batch_keys = [key(i) for i in workload.get_batch_indices()]
         self.get_keys = [key(i) for i in workload.get_indices()]
         self.updates = [(key(i), str(value)) for i, value in workload.update_values()]
+        self.cast = [
+            {name: serializer.serialize(value) for name, value in item.items()}
+            for item in cast_items(workload.seed)
+        ]
         self.raw: dict[str, list[AttributeMap]] = {}
+        self.counts: list[int] = []
 
     def run(self, op: str) -> int:
         count: int = getattr(self, f"op_{op}")()
         return count
 
-    def op_put_batch(self) -> int:
-        for start in range(0, len(self.items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in self.items[start : start + 25]]
+    def _batch_write(self, items: Sequence[AttributeMap]) -> int:
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
             pending: dict[str, Any] = {self.table: requests}
             attempt = 0
             while pending:
@@ -94,28 +107,75 @@ class FloorRunner:
                 response = self.client.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
                 attempt += 1
-        return len(self.items)
+        return len(items)
 
-    def _query(
-        self, condition: str, names: dict[str, str], values: AttributeMap, index: str | None = None
+    def op_put_batch(self) -> int:
+        return self._batch_write(self.items)
+
+    def _pages(
+        self, condition: str, names: dict[str, str], values: AttributeMap, **extra: Any
     ) -> list[AttributeMap]:
+        """Every page of a Query (``extra``: ``IndexName``, ``Select``...)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
+            **extra,
         }
-        if index is not None:
-            kwargs["IndexName"] = index
-        items: list[AttributeMap] = []
+        pages: list[AttributeMap] = []
         while True:
             response = self.client.query(**kwargs)
-            items.extend(response["Items"])
+            pages.append(response)
             last = response.get("LastEvaluatedKey")
             if not last:
-                break
+                return pages
             kwargs["ExclusiveStartKey"] = last
-        return items
+
+    def _query(
+        self, condition: str, names: dict[str, str], values: AttributeMap, index: str | None = None
+    ) -> list[AttributeMap]:
+        extra = {"IndexName": index} if index is not None else {}
+        pages = self._pages(condition, names, values, **extra)
+        return [item for page in pages for item in page["Items"]]
+
+    def count(self, partition: str, prefix: str) -> int:
+        """A Query with ``Select=COUNT`` of the partition's items under ``prefix``."""
+        pages = self._pages(
+            "#pk = :pk AND begins_with(#sk, :sk)",
+            {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            {":pk": {"S": partition}, ":sk": {"S": prefix}},
+            Select="COUNT",
+        )
+        return sum(int(page["Count"]) for page in pages)
+
+    def op_transact_put_10(self) -> int:
+        for indices in self.workload.transactions():
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self.table, "Item": self.items[i]}} for i in indices
+                ]
+            )
+        return self.workload.expected_items("transact_put_10")
+
+    def op_collection_put(self) -> int:
+        return self._batch_write(self.cast)
+
+    def op_collection_read(self) -> int:
+        self.raw["collection_read"] = self._query(
+            "#pk = :pk", {"#pk": PARTITION_KEY}, {":pk": {"S": CAST_PARTITION}}
+        )
+        return len(self.raw["collection_read"])
+
+    def op_count(self) -> int:
+        self.counts = [self.count(CAST_PARTITION, REVIEW_PREFIX) for _ in range(COUNTS)]
+        return sum(self.counts)
+
+    def units_checks(self) -> dict[str, bool]:
+        """After the ``units`` set (untimed): what the transactions stored, what was read."""
+        sort_keys = [item[SORT_KEY]["S"] for item in self.raw["collection_read"]]
+        transacted = self.count(PARTITION_VALUE, CONTENT_TYPE + "#")
+        return units_checks(self.workload, transacted, types_by_prefix(sort_keys), self.counts)
 
     def op_list(self) -> int:
         items = self._query(
@@ -191,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ops = OP_SETS[args.op_set]
     results = harness.measure(ops, runner.run, counter, args.profile)
     stored = {item[SORT_KEY]["S"] for item in runner.raw.get("list", [])}
-    checks = {"list_keys_match": stored == {sort_value(i) for i in range(workload.n)}}
+    if args.op_set == "units":
+        checks = runner.units_checks()
+    else:
+        checks = {"list_keys_match": stored == {sort_value(i) for i in range(workload.n)}}
     for op in ("index_all", "index_keys"):
         if op in runner.raw:
             checks[f"{op}_keys_match"] = {i[SORT_KEY]["S"] for i in runner.raw[op]} == stored

@@ -7,6 +7,9 @@ Variants:
 
 Every read materializes its models (``.contents`` of every batch, ``.content`` of every get).
 The ``write_once`` op set runs ``SyncWriteOnceRepository[Example](repo).write`` on the inputs.
+The ``units`` set: ``with repo.transaction() as tx: tx.put(repo, content)`` (10 per
+transaction), ``Collection`` of an actor's and its reviews' repositories read whole
+(``page.contents``: each item decoded into its own model), and ``reviews.count(partition)``.
 
 ``python -m benchmarks.runner_ours --endpoint URL --table NAME [--variant own] [--n 2000]``
 """
@@ -21,9 +24,13 @@ from typing import Any
 import boto3
 
 from benchmarks import harness
-from benchmarks.models import Example, make_examples
+from benchmarks.models import Actor, Example, Review, make_examples
+from benchmarks.ours_units import cast_checks, cast_contents, cast_settings
 from benchmarks.workload import (
+    COLLECTION_IDS,
+    COLLECTION_TYPES,
     CONTENT_TYPE,
+    COUNTS,
     INDEX_ALL,
     INDEX_KEYS,
     OP_SETS,
@@ -38,6 +45,7 @@ from benchmarks.workload import (
     write_once_checks,
 )
 from pydantic_dynamo import (
+    Collection,
     Index,
     PartitionedContent,
     PhysicalIndex,
@@ -182,6 +190,55 @@ class OursRunner:
             )
         return checks
 
+    def prepare_units(self) -> None:
+        """The ``units`` set's repositories (an actor's and its reviews', on this repository's
+        client), their collection and their contents, built before the clock starts."""
+        shared = cast_settings(self.repo.core, self.repo.client)
+        actor_type, review_type = COLLECTION_TYPES
+        self.actors = SyncDynamoRepository[Actor](
+            item_class=Actor, content_type=actor_type, **shared
+        )
+        self.reviews = SyncDynamoRepository[Review](
+            item_class=Review, content_type=review_type, **shared
+        )
+        self.cast = Collection(repos={actor_type: self.actors, review_type: self.reviews})
+        self.actor_contents, self.review_contents = cast_contents(self.workload.seed)
+        self.transactions = [[self.contents[i] for i in t] for t in self.workload.transactions()]
+        self.cast_read: list[PartitionedContent[Any]] = []
+        self.counts: list[int] = []
+
+    def op_transact_put_10(self) -> int:
+        for contents in self.transactions:
+            with self.repo.transaction() as tx:
+                for content in contents:
+                    tx.put(self.repo, content)
+        return sum(map(len, self.transactions))
+
+    def op_collection_put(self) -> int:
+        self.actors.put_batch(self.actor_contents)
+        self.reviews.put_batch(self.review_contents)
+        return len(self.actor_contents) + len(self.review_contents)
+
+    def op_collection_read(self) -> int:
+        self.cast_read = [
+            content
+            for page in self.cast.read(list(COLLECTION_IDS))
+            for contents in page.contents.values()
+            for content in contents
+        ]
+        return len(self.cast_read)
+
+    def op_count(self) -> int:
+        self.counts = [self.reviews.count(list(COLLECTION_IDS)) for _ in range(COUNTS)]
+        return sum(self.counts)
+
+    def units_checks(self) -> dict[str, Any]:
+        """After the ``units`` set (untimed): what the transactions stored, and whether the
+        collection read decoded each item into its own model, equal to what was written."""
+        transacted = self.repo.count(list(PARTITION_IDS))
+        written = self.actor_contents + self.review_contents
+        return cast_checks(self.workload, transacted, self.cast_read, written, self.counts)
+
 
 def _repo_client(repo: SyncDynamoRepository[Example]) -> Any:
     """The client the repository uses (built lazily in the ``own`` variant)."""
@@ -223,9 +280,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             client.meta.events.register("before-send.dynamodb", counter)
         if capacity is not None:
             capacity.register(client)
+        if args.op_set == "units":
+            runner.prepare_units()
         ops = OP_SETS[args.op_set]
         results = harness.measure(ops, runner.run, counter, args.profile, capacity)
-        checks = runner.write_once_checks() if args.op_set == "write_once" else runner.checks()
+        checks = {
+            "write_once": runner.write_once_checks,
+            "units": runner.units_checks,
+        }.get(args.op_set, runner.checks)()
     harness.emit(
         "pydantic-dynamo (ours)",
         args.variant,

@@ -10,7 +10,8 @@ Variants:
 
 Every read materializes its models. Requests are counted with a ``before-send`` hook on the
 client in use. The timed operations are those of ``benchmarks.runner_042`` (whose runner this
-reuses: the same calls, awaited), on this library.
+reuses: the same calls, awaited), on this library; the ``units`` set's are
+``AsyncUnitsRunner``'s.
 
 ``python -m benchmarks.runner_ours_async --endpoint URL --table NAME --variant own``
 """
@@ -25,18 +26,24 @@ from importlib.metadata import version
 from typing import Any
 
 from benchmarks import harness
-from benchmarks.models import Example
+from benchmarks.models import Actor, Example, Review, make_examples
+from benchmarks.ours_units import cast_checks, cast_contents, cast_settings
 from benchmarks.runner_042 import Runner042
 from benchmarks.workload import (
+    COLLECTION_IDS,
+    COLLECTION_TYPES,
     CONTENT_TYPE,
+    COUNTS,
     OP_SETS,
     PARTITION_IDS,
     PARTITION_KEY,
     PARTITION_NAME,
     PARTITION_PREFIX,
     SORT_KEY,
+    Workload,
+    content_ids,
 )
-from pydantic_dynamo import DynamoRepository
+from pydantic_dynamo import AsyncCollection, DynamoRepository, PartitionedContent
 
 VARIANTS = ("own", "resource", "aioboto3")
 
@@ -73,16 +80,82 @@ async def _repository(args: Any) -> AsyncIterator[tuple[DynamoRepository[Example
             yield repo, hooked
 
 
+class AsyncUnitsRunner:
+    """The ``units`` set on the async repository: the calls of ``runner_ours.OursRunner``'s
+    ``units`` ops, awaited (``async with repo.transaction()``, ``AsyncCollection``)."""
+
+    def __init__(self, repo: DynamoRepository[Example], workload: Workload) -> None:
+        self.repo = repo
+        self.workload = workload
+        shared = cast_settings(repo.core, repo.client)
+        actor_type, review_type = COLLECTION_TYPES
+        self.actors = DynamoRepository[Actor](item_class=Actor, content_type=actor_type, **shared)
+        self.reviews = DynamoRepository[Review](
+            item_class=Review, content_type=review_type, **shared
+        )
+        self.cast = AsyncCollection(repos={actor_type: self.actors, review_type: self.reviews})
+        self.actor_contents, self.review_contents = cast_contents(workload.seed)
+        examples = make_examples(workload.n, workload.seed)
+        pid = list(PARTITION_IDS)
+        self.transactions = [
+            [
+                PartitionedContent[Example](
+                    partition_ids=pid, content_ids=content_ids(i), item=examples[i]
+                )
+                for i in indices
+            ]
+            for indices in workload.transactions()
+        ]
+        self.cast_read: list[PartitionedContent[Any]] = []
+        self.counts: list[int] = []
+
+    async def run(self, op: str) -> int:
+        count: int = await getattr(self, f"op_{op}")()
+        return count
+
+    async def op_transact_put_10(self) -> int:
+        for contents in self.transactions:
+            async with self.repo.transaction() as tx:
+                for content in contents:
+                    tx.put(self.repo, content)
+        return sum(map(len, self.transactions))
+
+    async def op_collection_put(self) -> int:
+        await self.actors.put_batch(self.actor_contents)
+        await self.reviews.put_batch(self.review_contents)
+        return len(self.actor_contents) + len(self.review_contents)
+
+    async def op_collection_read(self) -> int:
+        self.cast_read = [
+            content
+            async for page in self.cast.read(list(COLLECTION_IDS))
+            for contents in page.contents.values()
+            for content in contents
+        ]
+        return len(self.cast_read)
+
+    async def op_count(self) -> int:
+        self.counts = [await self.reviews.count(list(COLLECTION_IDS)) for _ in range(COUNTS)]
+        return sum(self.counts)
+
+    async def units_checks(self) -> dict[str, Any]:
+        """After the timed ops: what the transactions stored, what the collection read."""
+        transacted = await self.repo.count(list(PARTITION_IDS))
+        written = self.actor_contents + self.review_contents
+        return cast_checks(self.workload, transacted, self.cast_read, written, self.counts)
+
+
 async def run_async(args: Any) -> None:
     workload = harness.workload_from(args)
     counter = harness.RequestCounter()
     async with _repository(args) as (repo, hooked):
-        runner = Runner042(repo, workload)
+        units = args.op_set == "units"
+        runner: Any = AsyncUnitsRunner(repo, workload) if units else Runner042(repo, workload)
         await repo.get(list(PARTITION_IDS), ["warm-up"])  # connection, endpoint, loaders
         client = repo.client
         hooked.meta.events.register("before-send.dynamodb", counter)
         results = await harness.measure_async(OP_SETS[args.op_set], runner.run, counter)
-        checks = runner.crud_checks()
+        checks = await runner.units_checks() if units else runner.crud_checks()
     harness.emit(
         "pydantic-dynamo (ours, async)",
         args.variant,

@@ -5,8 +5,12 @@ as the strings this library stores, the nested model as a ``MapAttribute``); ite
 ``Model`` instances before the clock starts, as this library's runner starts from Pydantic
 models. ``update`` goes through ``Model.update`` (``ALL_NEW``, the instance refreshed), as this
 library's update returns the new state. The ``index`` set queries its ``GlobalSecondaryIndex``
-classes; for the keys-only index the full items then come from ``Model.batch_get``. Requests
-are counted on PynamoDB's botocore client (``before-send``).
+classes; for the keys-only index the full items then come from ``Model.batch_get``. The
+``units`` set: ``TransactWrite`` of 10 ``save`` per transaction; the collection as a base model
+with a ``DiscriminatorAttribute`` and a subclass per item type (PynamoDB's polymorphism), read
+with one ``Query`` of the base model, each item answered as its subclass; ``Model.count`` of the
+reviews' subclass (a Query with ``Select=COUNT``, filtered on the discriminator). Requests are
+counted on PynamoDB's botocore clients (``before-send``).
 
 ``.bench-venv-peers/bin/python -m benchmarks.runner_pynamodb --endpoint URL --table NAME``
 """
@@ -18,18 +22,31 @@ from importlib.metadata import version
 from typing import Any
 
 from pynamodb.attributes import (
+    DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
+    UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from benchmarks import harness
-from benchmarks.peer_items import PARTITION_VALUE, SORT_PREFIX, items, key
+from benchmarks.peer_items import (
+    CAST_PARTITION,
+    PARTITION_VALUE,
+    REVIEW_PREFIX,
+    SORT_PREFIX,
+    cast_keys,
+    items,
+    key,
+)
 from benchmarks.workload import (
+    COLLECTION_TYPES,
+    COUNTS,
     INDEX_ALL,
     INDEX_KEYS,
     OP_SETS,
@@ -37,12 +54,28 @@ from benchmarks.workload import (
     SORT_KEY,
     Workload,
     index_attributes,
+    units_checks,
 )
 
 
 class FieldModelAttribute(MapAttribute[str, Any]):
     test_field = UnicodeAttribute()
     failures = NumberAttribute(null=True)
+
+
+def _meta(table: str, endpoint: str) -> type:
+    """A model's ``Meta``: ``table`` at ``endpoint``."""
+    return type(
+        "Meta",
+        (),
+        {
+            "table_name": table,
+            "host": endpoint,
+            "region": "us-east-1",
+            "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench",  # DynamoDB Local takes any credentials
+        },
+    )
 
 
 def model_class(table: str, endpoint: str) -> type[Model]:
@@ -65,13 +98,7 @@ def model_class(table: str, endpoint: str) -> type[Model]:
         gsi2sk = UnicodeAttribute(range_key=True, attr_name=INDEX_KEYS[3])
 
     class ExampleModel(Model):
-        class Meta:
-            table_name = table
-            host = endpoint
-            region = "us-east-1"
-            aws_access_key_id = "bench"
-            aws_secret_access_key = "bench"  # DynamoDB Local takes any credentials
-
+        Meta = _meta(table, endpoint)
         partition = UnicodeAttribute(hash_key=True, attr_name=PARTITION_KEY)
         sort = UnicodeAttribute(range_key=True, attr_name=SORT_KEY)
         dict_field = MapAttribute[str, Any]()
@@ -96,6 +123,34 @@ def model_class(table: str, endpoint: str) -> type[Model]:
     return ExampleModel
 
 
+def cast_classes(table: str, endpoint: str) -> tuple[Any, Any, Any]:
+    """The ``units`` set's collection as a PynamoDB user models one partition of two item
+    types: a base model with a ``DiscriminatorAttribute`` and a subclass per type, so that a
+    Query of the base model answers each item as its own subclass."""
+
+    class CastModel(Model):
+        Meta = _meta(table, endpoint)
+        partition = UnicodeAttribute(hash_key=True, attr_name=PARTITION_KEY)
+        sort = UnicodeAttribute(range_key=True, attr_name=SORT_KEY)
+        kind = DiscriminatorAttribute(attr_name="_type")
+        timestamp = UnicodeAttribute(attr_name="_timestamp")
+        object_version = NumberAttribute(attr_name="_object_version")
+
+    # (Model is Any here: PynamoDB is not in this venv, so mypy cannot see its __init_subclass__.)
+    class ActorModel(CastModel, discriminator=COLLECTION_TYPES[0]):  # type: ignore[call-arg]
+        id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        review = UnicodeAttribute(null=True)
+
+    class ReviewModel(CastModel, discriminator=COLLECTION_TYPES[1]):  # type: ignore[call-arg]
+        id = UnicodeAttribute()
+        actor_id = UnicodeAttribute()
+        created = UTCDateTimeAttribute()
+        review = UnicodeAttribute()
+
+    return CastModel, ActorModel, ReviewModel
+
+
 # Stored attribute name -> the model's attribute name, where they differ.
 _RENAMED = {
     PARTITION_KEY: "partition",
@@ -106,8 +161,16 @@ _RENAMED = {
 
 
 class PynamoRunner:
-    def __init__(self, model: type[Model], workload: Workload, *, indexed: bool = False) -> None:
+    def __init__(
+        self,
+        model: type[Model],
+        workload: Workload,
+        *,
+        indexed: bool = False,
+        cast: tuple[Any, Any, Any] | None = None,
+    ) -> None:
         self.model: Any = model
+        self.workload = workload
         self.models = [
             model(**{_RENAMED.get(name, name): value for name, value in item.items()})
             for item in items(workload, indexed=indexed)
@@ -118,6 +181,16 @@ class PynamoRunner:
         self.listed: list[Any] = []
         self.updated: list[Any] = []
         self.found: dict[str, list[Any]] = {}
+        self.counts: list[int] = []
+        if cast is not None:
+            self.cast_model, self.actor_model, self.review_model = cast
+            timestamp = self.models[0].timestamp if self.models else ""
+            self.cast = [
+                (self.actor_model if sort.startswith(COLLECTION_TYPES[0]) else self.review_model)(
+                    CAST_PARTITION, sort, timestamp=timestamp, object_version=1, **fields
+                )
+                for sort, fields in cast_keys(workload.seed)
+            ]
 
     def run(self, op: str) -> int:
         count: int = getattr(self, f"op_{op}")()
@@ -155,6 +228,42 @@ class PynamoRunner:
             self.updated.append(instance)
         return len(self.updated)
 
+    def op_transact_put_10(self) -> int:
+        connection = self.model._get_connection().connection
+        for indices in self.workload.transactions():
+            with TransactWrite(connection=connection) as transaction:
+                for i in indices:
+                    transaction.save(self.models[i])
+        return self.workload.expected_items("transact_put_10")
+
+    def op_collection_put(self) -> int:
+        with self.cast_model.batch_write() as batch:
+            for instance in self.cast:
+                batch.save(instance)
+        return len(self.cast)
+
+    def op_collection_read(self) -> int:
+        self.found["collection_read"] = list(self.cast_model.query(CAST_PARTITION))
+        return len(self.found["collection_read"])
+
+    def op_count(self) -> int:
+        review = self.review_model
+        condition = review.sort.startswith(REVIEW_PREFIX)
+        self.counts = [review.count(CAST_PARTITION, condition) for _ in range(COUNTS)]
+        return sum(self.counts)
+
+    def units_checks(self) -> dict[str, bool]:
+        """After the ``units`` set (untimed): what the transactions stored, and each item of
+        the collection read as its own subclass."""
+        read = self.found["collection_read"]
+        classes = (self.actor_model, self.review_model)
+        read_types = {
+            name: sum(type(i) is model for i in read)
+            for name, model in zip(COLLECTION_TYPES, classes, strict=True)
+        }
+        transacted = self.model.count(PARTITION_VALUE, self.model.sort.startswith(SORT_PREFIX))
+        return units_checks(self.workload, transacted, read_types, self.counts)
+
     def op_index_all(self) -> int:
         head = index_attributes("")[INDEX_ALL[2]]
         self.found["index_all"] = list(self.model.by_datetime.query(head))
@@ -168,6 +277,11 @@ class PynamoRunner:
         return len(self.found["index_keys"])
 
 
+def _client(model: Any) -> Any:
+    """The botocore client a PynamoDB model sends with."""
+    return model._get_connection().connection.client
+
+
 def _pair(index: int) -> tuple[str, str]:
     item_key = key(index)
     return item_key[PARTITION_KEY], item_key[SORT_KEY]
@@ -177,15 +291,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = harness.parse_args(argv)
     workload = harness.workload_from(args)
     model = model_class(args.table, args.endpoint)
+    cast = cast_classes(args.table, args.endpoint) if args.op_set == "units" else None
     counter = harness.RequestCounter()
-    client = model._get_connection().connection.client
-    client.meta.events.register("before-send.dynamodb", counter)
-    runner = PynamoRunner(model, workload, indexed=args.op_set == "index")
-    model.count(PARTITION_VALUE)  # warm-up: connection, endpoint, loaders
+    client = _client(model)
+    clients = {id(c): c for c in map(_client, (model, *(cast or ())))}
+    for hooked in clients.values():
+        hooked.meta.events.register("before-send.dynamodb", counter)
+    runner = PynamoRunner(model, workload, indexed=args.op_set == "index", cast=cast)
+    for warmed in (model, *(cast or ())):  # warm-up: connection, endpoint, loaders
+        warmed.count(PARTITION_VALUE)
     counter.reset()
     results = harness.measure(OP_SETS[args.op_set], runner.run, counter, args.profile)
     listed = {instance.sort for instance in runner.listed}
-    checks = {"list_keys_match": listed == {key(i)[SORT_KEY] for i in range(workload.n)}}
+    if args.op_set == "units":
+        checks = runner.units_checks()
+    else:
+        checks = {"list_keys_match": listed == {key(i)[SORT_KEY] for i in range(workload.n)}}
     if runner.updated:
         checks["update_returns_new_state"] = all(
             instance.object_version == 2 for instance in runner.updated

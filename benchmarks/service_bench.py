@@ -349,16 +349,17 @@ def report(results: Results, args: argparse.Namespace, artifact_note: str) -> st
 # -- docs ---------------------------------------------------------------------------------------
 
 
-def kept_section(path: Path = DOCS) -> str:
-    """This benchmark's section of ``path`` (markers included, then a newline), or ``""``.
+def kept_section(path: Path = DOCS, markers: tuple[str, str] = (START, END)) -> str:
+    """This benchmark's section of ``path`` (or the one between other ``markers``; markers
+    included, then a newline), or ``""``.
 
     ``benchmarks.run`` appends it when it rewrites the file, so its own runs keep these.
     """
     text = path.read_text() if path.exists() else ""
-    start, end = text.find(START), text.find(END)
+    start, end = text.find(markers[0]), text.find(markers[1])
     if start < 0 or end < start:
         return ""
-    return "\n" + text[start : end + len(END)] + "\n"
+    return "\n" + text[start : end + len(markers[1])] + "\n"
 
 
 def write_section(body: str, command: str, path: Path = DOCS) -> None:

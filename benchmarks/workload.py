@@ -12,7 +12,8 @@ operations a set runs, in order. A new comparison adds a set here and the matchi
 the runners that support it. ``write_once`` runs a write-once repository three times on the same
 N keys of one partition: all new (empty table), all repeated (the same inputs again), and 10%
 changed (``int_field`` of every 10th input changed); each op counts the contents the repository
-reported as written. Its runs also meter consumed capacity (``CAPACITY_OP_SETS``).
+reported as written. Its runs also meter consumed capacity (``CAPACITY_OP_SETS``). ``units``
+times transactions, a collection read and counts (see ``TRANSACTIONS``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ OP_SETS: dict[str, tuple[str, ...]] = {
     "crud": ("put_batch", "list", "get_batch", "get", "update"),
     "write_once": ("all_new", "all_repeated", "changed_10pct"),
     "index": ("put_batch", "list", "index_all", "index_keys"),
+    "units": ("transact_put_10", "collection_put", "collection_read", "count"),
 }
 # The ``index`` set: the same items listed from the table, then queried from two global indexes
 # composed alike (no partition fields, sorted by datetime_field): INDEX_ALL projects every
@@ -43,6 +45,17 @@ OP_SETS: dict[str, tuple[str, ...]] = {
 # (logical index name, physical index name, its partition key, its sort key)
 INDEX_ALL = ("by_datetime", "gsi1", "gsi1pk", "gsi1sk")
 INDEX_KEYS = ("by_datetime_keys", "gsi2", "gsi2pk", "gsi2sk")
+# The ``units`` set (issue 12): TRANSACTIONS transactions of TRANSACTION_SIZE puts each (the
+# workload's first items, distinct keys), then one partition holding an actor and REVIEWS
+# reviews (two content types, COLLECTION_TYPES) written with batch writes, read back whole into
+# each type's model, and its reviews counted COUNTS times (Select=COUNT).
+TRANSACTIONS = 50
+TRANSACTION_SIZE = 10
+REVIEWS = 200
+COUNTS = 50
+COLLECTION_NAME = "cast"
+COLLECTION_IDS: tuple[str, ...] = ("a1",)
+COLLECTION_TYPES = ("cast-actor", "cast-review")
 # Operation sets whose runs ask DynamoDB for ConsumedCapacity (harness.CapacityMeter). The
 # others send exactly what each library sends by itself.
 CAPACITY_OP_SETS = frozenset({"write_once"})
@@ -154,6 +167,27 @@ def content_ids(index: int) -> list[str]:
     return [f"{index:06d}"]
 
 
+def actor_fields(seed: int = 0) -> dict[str, Any]:
+    """Keyword arguments for the ``units`` set's actor (``models.Actor``)."""
+    rng = random.Random(seed * 1_000_003 - 1)
+    return {"id": COLLECTION_IDS[0], "name": _bs(rng).title(), "review": _bs(rng)}
+
+
+def review_fields(index: int, seed: int = 0) -> dict[str, Any]:
+    """Keyword arguments for review ``index`` of the ``units`` set's actor (``models.Review``)."""
+    rng = random.Random(seed * 1_000_003 - 2 - index)
+    return {
+        "id": f"r{index:04d}",
+        "actor_id": COLLECTION_IDS[0],
+        "created": _EPOCH + timedelta(seconds=rng.randrange(40 * 365 * 86400)),
+        "review": " ".join(_bs(rng) for _ in range(3)),
+    }
+
+
+def review_ids(index: int) -> list[str]:
+    return [f"{index:04d}"]
+
+
 def index_attributes(datetime_text: str) -> dict[str, str]:
     """The ``index`` set's index key attributes of an item, as this library writes them for
     ``Index(name, partition=(), sort=("datetime_field",))`` (see pydantic_dynamo.indexes):
@@ -195,6 +229,14 @@ class Workload:
         """(item index, new int_field value) for the write-once 10% changed scenario."""
         return [(i, CHANGED_INT_BASE + i) for i in range(0, self.n, CHANGE_EVERY)]
 
+    def transactions(self) -> list[list[int]]:
+        """The item indices each transaction of the ``units`` set puts."""
+        indices = range(min(self.n, TRANSACTIONS * TRANSACTION_SIZE))
+        return [
+            list(indices[start : start + TRANSACTION_SIZE])
+            for start in range(0, len(indices), TRANSACTION_SIZE)
+        ]
+
     def expected_items(self, op: str) -> int:
         """How many items an operation must touch (write-once: report as written); runners
         report it, the orchestrator checks."""
@@ -209,6 +251,10 @@ class Workload:
             "changed_10pct": len(self.changed_values()),
             "index_all": self.n,
             "index_keys": self.n,
+            "transact_put_10": sum(len(t) for t in self.transactions()),
+            "collection_put": 1 + REVIEWS,
+            "collection_read": 1 + REVIEWS,
+            "count": COUNTS * REVIEWS,
         }[op]
 
 
@@ -222,6 +268,35 @@ def list_checks(
         "list_items_equal": all(
             by_id.get(tuple(content_ids(i))) == item for i, item in enumerate(expected)
         ),
+    }
+
+
+def types_by_prefix(sort_keys: Iterable[str]) -> dict[str, int]:
+    """How many of ``sort_keys`` begin with each ``units`` content type's prefix (for the
+    libraries that read plain items)."""
+    counts = dict.fromkeys(COLLECTION_TYPES, 0)
+    for sort_key in sort_keys:
+        for content_type in COLLECTION_TYPES:
+            if sort_key.startswith(content_type + "#"):
+                counts[content_type] += 1
+    return counts
+
+
+def units_checks(
+    workload: Workload,
+    transacted: int,
+    read_types: Mapping[str, int],
+    counts: Sequence[int],
+) -> dict[str, bool]:
+    """After the ``units`` set: how many items the transactions left in their partition
+    (counted after the timed ops), how many items of each content type the collection read
+    decoded into that type's model (or, for libraries without models, told apart by sort-key
+    prefix), and what each count answered."""
+    return {
+        "transactions_stored_every_item": transacted == workload.expected_items("transact_put_10"),
+        "collection_read_types": dict(read_types)
+        == {COLLECTION_TYPES[0]: 1, COLLECTION_TYPES[1]: REVIEWS},
+        "count_answers_reviews": len(counts) == COUNTS and set(counts) == {REVIEWS},
     }
 
 
