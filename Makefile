@@ -10,6 +10,8 @@
 #   make feed     FILE=x.jsonl TYPE=actor: send a JSONL file of contents to the local stack's bus
 #   make backfill TYPE=actor: write a content type's index values onto its existing records
 #                 (RECORDS_TABLE_NAME, and RECORDS_DYNAMODB_ENDPOINT for a local table; docs/backfill.md)
+#   make migrate TYPE=actor: rewrite a content type's records stored at older schema versions
+#                 (the same variables; docs/schema-versions.md)
 #   make bench    the side-by-side benchmarks on DynamoDB Local; rewrites docs/benchmarks.md
 
 PYTHON ?= python3.11
@@ -35,7 +37,7 @@ SHELL := /bin/bash
 .PHONY: help setup setup-python setup-node setup-java setup-browser lint test unit format dev feed bench
 
 help:
-	@echo "make setup | lint | test | unit | format | dev | feed | backfill | bench | layer | synth | cold-imports   (PYTHON=$(PYTHON))"
+	@echo "make setup | lint | test | unit | format | dev | feed | backfill | migrate | bench | layer | synth | cold-imports   (PYTHON=$(PYTHON))"
 
 setup: setup-python setup-node setup-java setup-browser
 
@@ -123,6 +125,13 @@ backfill: setup-python
 	@[ -n "$(TYPE)" ] || { echo "usage: RECORDS_TABLE_NAME=records [RECORDS_DYNAMODB_ENDPOINT=http://127.0.0.1:8000] make backfill TYPE=actor [CHECKPOINT=file.json] [ARGS='--segments 8 --rate 500 --dry-run']" >&2; exit 2; }
 	@[ -n "$${RECORDS_TABLE_NAME:-}" ] || { echo "ERROR: set RECORDS_TABLE_NAME to the table to backfill (and RECORDS_DYNAMODB_ENDPOINT for a local one)" >&2; exit 2; }
 	$(BIN)/python -m records_service.backfill --content-type "$(TYPE)" --checkpoint "$(CHECKPOINT)" $(ARGS)
+
+# The migration backfill, as resumable (default checkpoint build/migrate-TYPE.json).
+.PHONY: migrate
+migrate: setup-python
+	@[ -n "$(TYPE)" ] || { echo "usage: RECORDS_TABLE_NAME=records [RECORDS_DYNAMODB_ENDPOINT=http://127.0.0.1:8000] make migrate TYPE=actor [CHECKPOINT=file.json] [ARGS='--segments 8 --rate 500 --dry-run']" >&2; exit 2; }
+	@[ -n "$${RECORDS_TABLE_NAME:-}" ] || { echo "ERROR: set RECORDS_TABLE_NAME to the table to migrate (and RECORDS_DYNAMODB_ENDPOINT for a local one)" >&2; exit 2; }
+	$(BIN)/python -m records_service.migrate --content-type "$(TYPE)" --checkpoint "$(if $(filter command line environment,$(origin CHECKPOINT)),$(CHECKPOINT),build/migrate-$(TYPE).json)" $(ARGS)
 
 lint: setup-python
 	@rc=0; \

@@ -42,13 +42,22 @@ CACHE_TAG: Final = f"cpython-{config.PYTHON_VERSION.replace('.', '')}"
 PRUNED_PATHS: Final = (
     # Pydantic's mypy plugin: read by mypy, never imported at run time.
     "pydantic/mypy.py",
-    # The index backfill: an operator's command (docs/backfill.md), run from a checkout, never
-    # by a function.
+    # The index backfill and the migration backfill: operators' commands (docs/backfill.md,
+    # docs/schema-versions.md), run from a checkout, never by a function.
     *(
         f"pydantic_dynamo/{module}.py"
-        for module in ("backfill", "checkpoint", "index_repair", "progress", "rate_limit")
+        for module in (
+            "backfill",
+            "checkpoint",
+            "index_repair",
+            "migrate",
+            "progress",
+            "rate_limit",
+            "rewrites",
+        )
     ),
     "records_service/backfill.py",
+    "records_service/migrate.py",
     "aws_lambda_powertools/event_handler/middlewares/schema_validation.py",
     "aws_lambda_powertools/utilities/auth_alpha",
     "aws_lambda_powertools/utilities/circuit_breaker",

@@ -15,22 +15,26 @@ The options are :mod:`pydantic_dynamo.backfill`'s (``--segments``, ``--checkpoin
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from pydantic_dynamo.backfill import options_parser, run_command
+from pydantic_dynamo.backfill import BackfillReport, backfill_indexes, options_parser, run_command
 from records_service.content_types import CONTENT_TYPES, content_type
 from records_service.repositories import Repositories
 from records_service.settings import ConfigurationError, Settings
 
-__all__ = ["main"]
+__all__ = ["main", "service_command"]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m records_service.backfill --content-type NAME [options]``."""
-    parser = options_parser(
-        prog="python -m records_service.backfill",
-        description="Write a content type's index values onto the records that predate them.",
-    )
+def service_command(
+    argv: Sequence[str] | None,
+    *,
+    prog: str,
+    description: str,
+    job: Callable[..., BackfillReport],
+) -> int:
+    """A command running ``job`` over the repository of ``--content-type NAME`` in the
+    service's table (``records_service.migrate`` is the other one)."""
+    parser = options_parser(prog=prog, description=description)
     parser.add_argument("--content-type", required=True, choices=sorted(CONTENT_TYPES))
     options = parser.parse_args(argv)
     try:
@@ -38,7 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         parser.error(str(error))
     repo = Repositories(settings).for_type(content_type(options.content_type))
-    return run_command(repo, options)
+    return run_command(repo, options, job=job)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m records_service.backfill --content-type NAME [options]``."""
+    return service_command(
+        argv,
+        prog="python -m records_service.backfill",
+        description="Write a content type's index values onto the records that predate them.",
+        job=backfill_indexes,
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pydantic_dynamo import PartitionedContent
 from pydantic_dynamo.indexes import Index, IndexSet
+from pydantic_dynamo.schema_versions import SchemaVersions
 from pydantic_dynamo.table import PhysicalIndex, TableDescription
 from records_service import names
 
@@ -87,7 +88,9 @@ class ActorReview(BaseModel):
 
 @dataclass(frozen=True)
 class ContentType(Generic[ModelT]):
-    """One served model, where its records live, and its logical indexes.
+    """One served model, where its records live, its logical indexes, and its schema versions
+    (:class:`~pydantic_dynamo.schema_versions.SchemaVersions`, when its model has changed shape:
+    docs/schema-versions.md; none for the seed models, whose shape is 0.4.2's, version 0).
 
     >>> ct = ContentType("note", FilmActor, partition_prefix="app", partition_name="note")
     >>> ct.content_model.__name__
@@ -109,6 +112,7 @@ FilmActor has no field 'age'
     partition_name: str
     description: str = ""
     indexes: tuple[Index, ...] = ()
+    schema_versions: SchemaVersions | None = None
     content_model: type[PartitionedContent[ModelT]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

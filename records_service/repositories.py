@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from pydantic_dynamo import SyncDynamoRepository
+from pydantic_dynamo import SyncDynamoRepository, TableDescription
 from records_service import names
 from records_service.clients import dynamodb_client
 from records_service.content_types import ContentType
@@ -34,7 +34,8 @@ class Repositories:
 
     The DynamoDB client is obtained from ``client`` (by default the container's cached client
     for the configured endpoint) the first time a repository is built, not before: importing a
-    handler does not import boto3.
+    handler does not import boto3. ``table`` is the table's description (the service's,
+    ``names.TABLE``, unless a test serves a table of its own).
     """
 
     def __init__(
@@ -43,8 +44,10 @@ class Repositories:
         client: Callable[[], DynamoDBClient] | None = None,
         *,
         consistent_reads: bool = False,
+        table: TableDescription = names.TABLE,
     ) -> None:
         self.settings = settings
+        self._table = table
         self._client = client or (lambda: dynamodb_client(settings.dynamodb_endpoint))
         self._consistent_reads = consistent_reads
         self._built: dict[tuple[str, str, str], SyncDynamoRepository[Any]] = {}
@@ -64,7 +67,8 @@ class Repositories:
                 sort_key=names.SORT_KEY,
                 consistent_reads=self._consistent_reads,
                 indexes=content_type.indexes,
-                table_description=names.TABLE,
+                schema_versions=content_type.schema_versions,
+                table_description=self._table,
                 client=self._client(),
             )
             self._built[key] = repo

@@ -58,6 +58,12 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.projections import AsyncProjectedReads, ProjectedReads
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.schema_versions import (
+    MigrationConflictError,
+    MigrationError,
+    SchemaVersionError,
+    SchemaVersions,
+)
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 from pydantic_dynamo.table import (
     STANDARD_TABLE,
@@ -99,6 +105,8 @@ __all__ = [
     "ItemExistsError",
     "ItemNotFoundError",
     "ItemTooLargeError",
+    "MigrationConflictError",
+    "MigrationError",
     "PartitionedContent",
     "PhysicalIndex",
     "ProjectedReads",
@@ -108,6 +116,8 @@ __all__ = [
     "RequestObjectStateError",
     "ReservedAttributeError",
     "RetryPolicy",
+    "SchemaVersionError",
+    "SchemaVersions",
     "SyncAbstractRepository",
     "SyncDynamoRepository",
     "SyncReadOnlyAbstractRepository",

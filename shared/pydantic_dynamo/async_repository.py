@@ -49,6 +49,7 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.schema_versions import SchemaVersions
 from pydantic_dynamo.table import TableDescription
 from pydantic_dynamo.transaction_flows import AsyncTransaction, transact_get_flow
 from pydantic_dynamo.transactions import HasCore, TransactReadPlan
@@ -163,6 +164,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
         table_description: TableDescription | None = None,
+        schema_versions: SchemaVersions | None = None,
     ) -> None:
         self._core = RepositoryCore(
             item_class=item_class,
@@ -176,6 +178,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
             retry_policy=retry_policy,
             indexes=indexes,
             table_description=table_description,
+            schema_versions=schema_versions,
         )
         self._given_client: Any = client
         self._created_client = False

@@ -39,24 +39,35 @@ import argparse
 import importlib
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, TypedDict, Unpack, cast
 
 from pydantic_dynamo.checkpoint import Checkpoint
 from pydantic_dynamo.drivers import iterate
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY
-from pydantic_dynamo.index_repair import RepairedPage, Undecodable, repair_segment_flow
-from pydantic_dynamo.operations import RepositoryCore
+from pydantic_dynamo.index_repair import IndexRepair
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.progress import Counts, ProgressBar, Snapshot, Tally
 from pydantic_dynamo.rate_limit import TokenBucket
+from pydantic_dynamo.rewrites import ItemRewrite, RewrittenPage, Undecodable, rewrite_segment_flow
 from pydantic_dynamo.scan import ScanPlan
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 
-__all__ = ["BackfillReport", "backfill_indexes", "main", "options_parser", "run_command"]
+__all__ = [
+    "BackfillReport",
+    "RewriteOptions",
+    "backfill_indexes",
+    "command_main",
+    "load_repository",
+    "main",
+    "options_parser",
+    "run_command",
+    "run_rewrite",
+]
 
 # How many undecodable items a report names (all are counted).
 MAX_REPORTED_KEYS = 20
@@ -66,8 +77,9 @@ _POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class BackfillReport:
-    """What a backfill did: its counts, the undecodable items (the first ones), the errors that
-    stopped segments, and whether it was interrupted or a dry run."""
+    """What a backfill (or another pass of per-item rewrites: a migration) did: its counts,
+    the undecodable items (the first ones), the errors that stopped segments, whether it was
+    interrupted or a dry run, and its items per kind (a migration's: per stored version)."""
 
     counts: Counts
     segments: int
@@ -77,6 +89,9 @@ class BackfillReport:
     interrupted: bool
     dry_run: bool
     elapsed: float
+    name: str = "backfill"
+    kinds: Mapping[str, int] = field(default_factory=dict)
+    kinds_title: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -96,29 +111,18 @@ class BackfillReport:
         )
         verb = "would update" if self.dry_run else "updated"
         lines = [
-            f"backfill {state}{' (dry run)' if self.dry_run else ''}: "
+            f"{self.name} {state}{' (dry run)' if self.dry_run else ''}: "
             f"{self.segments_done}/{self.segments} segments done in {self.elapsed:.1f} s",
             f"scanned {counts.scanned}, {verb} {counts.updated}, "
             f"already right {counts.already_right}, "
             f"changed meanwhile {counts.changed_meanwhile}, undecodable {counts.undecodable}",
         ]
+        if self.kinds_title is not None:
+            groups = ", ".join(f"{kind}: {n}" for kind, n in sorted(self.kinds.items()))
+            lines.append(f"{self.kinds_title}: {groups or 'none'}")
         lines.extend(f"undecodable {item.key}: {item.reason}" for item in self.undecodable)
         lines.extend(f"error: {error}" for error in self.errors)
         return "\n".join(lines)
-
-
-def _job(core: RepositoryCore[Any], segments: int) -> dict[str, Any]:
-    """What a checkpoint belongs to: the table, the content type, the segments and indexes."""
-    return {
-        "table": core.table_name,
-        "partition": core.keys.partition_value(()),
-        "content_type": core.keys.sort_bound(()),
-        "segments": segments,
-        "indexes": [
-            [bound.name, bound.index.on.name, list(bound.index.partition), list(bound.index.sort)]
-            for bound in core.indexes.by_name.values()
-        ],
-    }
 
 
 class _Run:
@@ -127,6 +131,7 @@ class _Run:
     def __init__(
         self,
         repo: SyncDynamoRepository[Any],
+        rewriter: ItemRewrite,
         plan: ScanPlan,
         checkpoint: Checkpoint,
         progress: Callable[[Snapshot], None] | None,
@@ -134,6 +139,7 @@ class _Run:
         dry_run: bool,
     ) -> None:
         self.core = repo.core
+        self.rewriter = rewriter
         self.client = cast(DynamoDBPort, repo.client)
         self.plan = plan
         self.checkpoint = checkpoint
@@ -145,15 +151,17 @@ class _Run:
         self.interrupted = False
         self.errors: list[str] = []
         self.undecodable: list[Undecodable] = []
+        self.kinds: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def segment(self, segment: int) -> None:
-        """Backfill one segment from its checkpoint, until its end or a stop."""
+        """Rewrite one segment from its checkpoint, until its end or a stop."""
         try:
             if self.stop.is_set() or segment in self.checkpoint.done:
                 return
-            flow = repair_segment_flow(
+            flow = rewrite_segment_flow(
                 self.core,
+                self.rewriter,
                 self.plan,
                 segment,
                 self.checkpoint.start_key(segment),
@@ -162,7 +170,7 @@ class _Run:
                 dry_run=self.dry_run,
             )
             for page in iterate(self.client, flow):
-                self._handled(cast(RepairedPage, page))
+                self._handled(cast(RewrittenPage, page))
                 if self.stop.is_set():
                     return  # after a whole page: the checkpoint holds it
         except KeyboardInterrupt:
@@ -173,7 +181,7 @@ class _Run:
                 self.errors.append(f"segment {segment}: {type(error).__name__}: {error}")
             self.stop.set()
 
-    def _handled(self, page: RepairedPage) -> None:
+    def _handled(self, page: RewrittenPage) -> None:
         if not self.dry_run:
             self.checkpoint.advance(page.segment, page.last_key)
         self.tally.add(page.segment, page.counts)
@@ -182,6 +190,7 @@ class _Run:
         with self._lock:
             room = MAX_REPORTED_KEYS - len(self.undecodable)
             self.undecodable.extend(page.undecodable[: max(room, 0)])
+            self.kinds.update(page.kinds)
         if self.progress is not None:
             with self._lock:  # one report at a time, whatever thread calls
                 self.progress(self.tally.snapshot())
@@ -197,6 +206,9 @@ class _Run:
             interrupted=self.interrupted,
             dry_run=self.dry_run,
             elapsed=snapshot.elapsed,
+            name=self.rewriter.name,
+            kinds=dict(self.kinds),
+            kinds_title=self.rewriter.kinds_title,
         )
 
 
@@ -211,8 +223,9 @@ def _await(futures: Sequence[Future[None]], run: _Run) -> None:
         wait(futures)
 
 
-def backfill_indexes(
+def run_rewrite(
     repo: SyncDynamoRepository[Any],
+    rewriter: ItemRewrite,
     *,
     segments: int = 4,
     checkpoint: Path | None = None,
@@ -222,9 +235,46 @@ def backfill_indexes(
     page_size: int | None = None,
     workers: int | None = None,
 ) -> BackfillReport:
+    """Run ``rewriter`` over every item of ``repo``'s content type (see :func:`backfill_indexes`
+    for the options); returns a :class:`BackfillReport`."""
+    core = repo.core
+    if max_writes_per_second is not None and max_writes_per_second <= 0:
+        raise ValueError(f"max_writes_per_second must be positive, got {max_writes_per_second}")
+    plan = ScanPlan(core, segments=segments, page_size=page_size)
+    saved = Checkpoint.open(checkpoint, rewriter.job(segments))
+    bar = ProgressBar() if progress is True else None
+    sink: Callable[[Snapshot], None] | None = bar
+    if not isinstance(progress, bool):
+        sink = progress
+    bucket = TokenBucket(max_writes_per_second) if max_writes_per_second is not None else None
+    run = _Run(repo, rewriter, plan, saved, sink, bucket, dry_run)
+    threads = workers or min(segments, CALL_MANY_CONCURRENCY)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=rewriter.name) as pool:
+        futures = [pool.submit(run.segment, segment) for segment in range(segments)]
+        _await(futures, run)
+    if bar is not None:
+        bar.close(run.tally.snapshot())
+    return run.report()
+
+
+class RewriteOptions(TypedDict, total=False):
+    """The options of :func:`run_rewrite` a job passes on (see :func:`backfill_indexes`)."""
+
+    segments: int
+    checkpoint: Path | None
+    progress: bool | Callable[[Snapshot], None]
+    max_writes_per_second: float | None
+    dry_run: bool
+    page_size: int | None
+    workers: int | None
+
+
+def backfill_indexes(
+    repo: SyncDynamoRepository[Any], **options: Unpack[RewriteOptions]
+) -> BackfillReport:
     """Write the index values of ``repo``'s indexes onto every item of its content type.
 
-    ``segments`` parallel scan segments are handled by ``workers`` threads (default: one per
+    ``segments`` (4) parallel scan segments are handled by ``workers`` threads (default: one per
     segment, at most 8) on the repository's client. ``checkpoint`` is the JSON file recording
     each segment's position (``None``: none; a dry run reads it but never writes it).
     ``progress`` is ``True`` for a bar on stderr, or a function called with a
@@ -242,23 +292,7 @@ def backfill_indexes(
             f"the repository of {core.keys.sort_bound(())!r} declares no indexes: nothing to "
             "backfill (pass indexes=... to the repository)"
         )
-    if max_writes_per_second is not None and max_writes_per_second <= 0:
-        raise ValueError(f"max_writes_per_second must be positive, got {max_writes_per_second}")
-    plan = ScanPlan(core, segments=segments, page_size=page_size)
-    saved = Checkpoint.open(checkpoint, _job(core, segments))
-    bar = ProgressBar() if progress is True else None
-    sink: Callable[[Snapshot], None] | None = bar
-    if not isinstance(progress, bool):
-        sink = progress
-    bucket = TokenBucket(max_writes_per_second) if max_writes_per_second is not None else None
-    run = _Run(repo, plan, saved, sink, bucket, dry_run)
-    threads = workers or min(segments, CALL_MANY_CONCURRENCY)
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="backfill") as pool:
-        futures = [pool.submit(run.segment, segment) for segment in range(segments)]
-        _await(futures, run)
-    if bar is not None:
-        bar.close(run.tally.snapshot())
-    return run.report()
+    return run_rewrite(repo, IndexRepair(core), **options)
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -288,11 +322,16 @@ def options_parser(
 
 
 def run_command(
-    repo: SyncDynamoRepository[Any], options: argparse.Namespace, out: IO[str] | None = None
+    repo: SyncDynamoRepository[Any],
+    options: argparse.Namespace,
+    out: IO[str] | None = None,
+    *,
+    job: Callable[..., BackfillReport] = backfill_indexes,
 ) -> int:
-    """Backfill ``repo`` with the parsed ``options``, print the report; the exit code."""
+    """Run ``job`` (:func:`backfill_indexes`, or another with its options: the migration's)
+    over ``repo`` with the parsed ``options``, print the report; the exit code."""
     stream = out if out is not None else sys.stderr
-    report = backfill_indexes(
+    report = job(
         repo,
         segments=options.segments,
         checkpoint=options.checkpoint,
@@ -310,7 +349,7 @@ def run_command(
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _load_repository(target: str) -> SyncDynamoRepository[Any]:
+def load_repository(target: str) -> SyncDynamoRepository[Any]:
     """The repository ``module:attribute`` names (the attribute may be a dotted path, and a
     zero-argument function returning the repository)."""
     module_name, _, attribute = target.partition(":")
@@ -326,12 +365,15 @@ def _load_repository(target: str) -> SyncDynamoRepository[Any]:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pydantic_dynamo.backfill --repository module:attribute [options]``."""
-    parser = options_parser(
-        prog="python -m pydantic_dynamo.backfill",
-        description="Write the index values of a repository's indexes onto its existing items.",
-    )
+def command_main(
+    argv: Sequence[str] | None,
+    *,
+    prog: str,
+    description: str,
+    job: Callable[..., BackfillReport],
+) -> int:
+    """A command running ``job`` over the repository ``--repository module:attribute`` names."""
+    parser = options_parser(prog=prog, description=description)
     parser.add_argument(
         "--repository",
         required=True,
@@ -339,10 +381,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     try:
-        repo = _load_repository(options.repository)
+        repo = load_repository(options.repository)
     except (ImportError, AttributeError, ValueError, TypeError) as error:
         parser.error(f"--repository {options.repository}: {error}")
-    return run_command(repo, options)
+    return run_command(repo, options, job=job)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pydantic_dynamo.backfill --repository module:attribute [options]``."""
+    return command_main(
+        argv,
+        prog="python -m pydantic_dynamo.backfill",
+        description="Write the index values of a repository's indexes onto its existing items.",
+        job=backfill_indexes,
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.paging import QueryPlan, is_expired
+from pydantic_dynamo.schema_versions import MigrationConflictError, migration_put
 from pydantic_dynamo.write_tokens import is_mine, new_token
 
 __all__ = [
@@ -166,8 +167,11 @@ def run_get_plan(plan: BatchGetPlan[Any], on_items: Callable[[list[Item]], Step 
             continue
         items, delay = plan.on_response(response)
         step = on_items(items)
+        # Hold nothing of this page while the next is read: a caller streaming pages keeps one.
+        del response, items
         if step is not None:
             yield step
+        del step
         if delay:
             yield Sleep(delay)
 
@@ -234,12 +238,39 @@ def _query_pages(
             fetched: list[Item] = []
             yield from run_get_plan(fetching.fetch_plan(items), fetched.extend)
             items = fetching.confirm(items, fetched, time.time())
+            del fetched
             plan.give_back(len(page.items) - len(items))
-        yield Emit(BatchResponse(raw_items=items, decode=decode, cursor=page.cursor))
+        emit = Emit(BatchResponse(raw_items=items, decode=decode, cursor=page.cursor))
+        # Hold nothing of this page while the next is read: a caller streaming pages keeps one.
+        del response, page, items
+        yield emit
+        del emit
 
 
 class _ReadChangedError(Exception):
     """An update's condition failed because composing fields changed since they were read."""
+
+
+class _OlderVersionError(Exception):
+    """An update's condition failed because the item is stored at an older schema version."""
+
+    def __init__(self, stored: Item) -> None:
+        super().__init__("stored at an older schema version")
+        self.stored = stored
+
+
+def _migrate_stored(core: RepositoryCore[Any], stored: Item) -> Flow:
+    """Rewrite ``stored`` at the current schema version (:func:`migration_put`). A refusal
+    means another writer (or this rewrite's own resend) changed it: either way the write that
+    met the older version is tried again, against what is stored then."""
+    request = migration_put(core, stored, new_token())
+    if request is None:
+        return
+    try:
+        yield Call("put_item", request)
+    except Exception as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
 
 
 # Tries of an upsert (update, else create) and of an update whose index values depend on a
@@ -274,12 +305,16 @@ def update_flow(
     values taken from it, and the update applied only while they are still stored as read;
     if another writer changed them meanwhile, the read and the update are tried again (up to
     five times, then :class:`~pydantic_dynamo.exceptions.IndexConflictError`).
+
+    With schema versions, the update applies only to an item at the current version; an item
+    stored at an older one is first rewritten migrated, then updated (also within the five
+    rounds; :class:`~pydantic_dynamo.schema_versions.MigrationConflictError` after them).
     """
     expected = command.current_version
     token = new_token()
     plan = core.index_update(command)
     created: dict[str, Any] | None = None
-    conflicts = 0
+    conflicts = migrations = 0
     for _ in range(UPDATE_ROUNDS):
         write: IndexWrite | None = None
         stored: Item | None = None
@@ -309,9 +344,15 @@ def update_flow(
             call = Call("update_item", request)
             failure = {"conditional": condition is not None}
             try:
-                response = yield from conditional(core, call, expected, token, read, failure)
+                response = yield from conditional(
+                    core, call, expected, token, read, failure, migrating=True
+                )
             except _ReadChangedError:
                 conflicts += 1
+                continue
+            except _OlderVersionError as older:
+                migrations += 1
+                yield from _migrate_stored(core, older.stored)
                 continue
             except ItemNotFoundError:
                 if require_exists:
@@ -339,6 +380,8 @@ def update_flow(
             continue  # created by someone else in between: update it
         return core.decode(response["Attributes"])
     key = core.plain_key(core.key(partition_id, content_id))
+    if migrations:
+        raise MigrationConflictError(key, UPDATE_ROUNDS)
     if conflicts:
         raise IndexConflictError(key, UPDATE_ROUNDS)
     raise RequestObjectStateError(
@@ -408,12 +451,23 @@ def delete_item_flow(
 def save_flow(
     core: RepositoryCore[ObjT], content: PartitionedContent[ObjT], expected_version: int | None
 ) -> Flow:
-    """UpdateItem storing the whole content with an incremented version; returns what is stored."""
+    """UpdateItem storing the whole content with an incremented version; returns what is stored.
+
+    With schema versions, an item stored at an older version is first rewritten migrated (so
+    that no attribute of its old shape is left beside the new ones), then saved over.
+    """
     token = new_token()
     request = core.save_request(content, expected_version, token)
-    response = yield from conditional(core, Call("update_item", request), expected_version, token)
-    saved: PartitionedContent[ObjT] = core.decode(response["Attributes"])
-    return saved
+    for _ in range(UPDATE_ROUNDS):
+        call = Call("update_item", request)
+        try:
+            response = yield from conditional(core, call, expected_version, token, migrating=True)
+        except _OlderVersionError as older:
+            yield from _migrate_stored(core, older.stored)
+            continue
+        saved: PartitionedContent[ObjT] = core.decode(response["Attributes"])
+        return saved
+    raise MigrationConflictError(core.plain_key(request["Key"]), UPDATE_ROUNDS)
 
 
 def delete_flow(core: RepositoryCore[ObjT], partition_id: Ids, content_prefix: Ids) -> Flow:
@@ -433,6 +487,8 @@ def conditional(
     token: str,
     read: tuple[Item, Sequence[str]] | None = None,
     failure: dict[str, bool] | None = None,
+    *,
+    migrating: bool = False,
 ) -> Generator[Step, Any, Item]:
     """Perform a conditional write, turning ConditionalCheckFailed into a typed error.
 
@@ -441,7 +497,10 @@ def conditional(
     the write's index values were computed from and the fields taken from it: a failure
     against an item storing any of them differently raises :class:`_ReadChangedError`.
     ``failure`` holds the keyword arguments of the write's
-    :meth:`~pydantic_dynamo.write_requests.WriteRequests.condition_failure`.
+    :meth:`~pydantic_dynamo.write_requests.WriteRequests.condition_failure`. ``migrating``
+    (a write conditioned on the current schema version) raises :class:`_OlderVersionError`
+    for a live item stored at an older one, and
+    :class:`~pydantic_dynamo.schema_versions.SchemaVersionError` for a newer one.
     """
     try:
         response: Item = yield call
@@ -456,6 +515,17 @@ def conditional(
         stored = error_response(error).get("Item")
         if is_mine(stored, token):
             return {"Attributes": stored}
+        versions = core.versions
+        if (
+            migrating
+            and versions is not None
+            and stored
+            and not is_expired(stored, int(time.time()))
+        ):
+            version = versions.stored(stored)
+            if version != versions.current:
+                versions.check(version, core.plain_key(_key_of(core, call.request)))
+                raise _OlderVersionError(stored) from error
         if read is not None and stored and changed_since(read[0], stored, read[1]):
             raise _ReadChangedError from error
         raise core.condition_failure(

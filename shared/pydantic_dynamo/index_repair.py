@@ -8,9 +8,8 @@ composing attributes it was read with (equal, or absent), so a writer that chang
 meanwhile is never overwritten with values computed from the old one; nothing else about the
 item changes (its version and timestamp stay: this is maintenance, not a write of content).
 
-:func:`repair_segment_flow` does that for a whole scan segment, page by page, as a sans-I/O
-flow: it emits a :class:`RepairedPage` once every item of a page is handled, which is when the
-page's ``last_key`` may be recorded as done.
+:class:`IndexRepair` is that, as one of the per-item rewrites of :mod:`pydantic_dynamo.rewrites`
+(:func:`~pydantic_dynamo.rewrites.rewrite_segment_flow` runs it over a scan segment).
 
 >>> from pydantic import BaseModel
 >>> from pydantic_dynamo.indexes import Index
@@ -37,46 +36,35 @@ True
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic_dynamo.aws_errors import error_code
 from pydantic_dynamo.conditions import Condition, all_of, encoded, raw_attr, render
-from pydantic_dynamo.flows import Call, Flow, Sleep, Step
+from pydantic_dynamo.flows import Call, Step
 from pydantic_dynamo.operations import RepositoryCore
 from pydantic_dynamo.placeholders import Placeholders
-from pydantic_dynamo.progress import Counts
 from pydantic_dynamo.rate_limit import TokenBucket
 from pydantic_dynamo.retry import RetryPolicy
-from pydantic_dynamo.scan import ScanPage, ScanPlan, call_patiently, segment_flow
+from pydantic_dynamo.rewrites import (
+    Rewrite,
+    RewrittenPage,
+    Undecodable,
+    rewrite_page_flow,
+    scan_job,
+)
+from pydantic_dynamo.scan import ScanPage
 
 __all__ = [
+    "IndexRepair",
     "RepairedPage",
     "Undecodable",
     "repair_page_flow",
     "repair_request",
-    "repair_segment_flow",
 ]
 
 Item = dict[str, Any]
 
-
-@dataclass(frozen=True)
-class Undecodable:
-    """An item left as it is: the model cannot read it, or its index values cannot be made."""
-
-    key: dict[str, str]
-    reason: str
-
-
-@dataclass(frozen=True)
-class RepairedPage:
-    """One scan page, every item handled: what was done, and where the segment now stands."""
-
-    segment: int
-    last_key: Item | None
-    counts: Counts
-    undecodable: list[Undecodable] = field(default_factory=list)
+RepairedPage = RewrittenPage
+"""One scan page of the index backfill, every item handled."""
 
 
 def _unchanged(core: RepositoryCore[Any], raw: Item) -> Condition:
@@ -129,6 +117,33 @@ def repair_request(core: RepositoryCore[Any], raw: Item) -> Item | None:
     return placeholders.add_to(request)
 
 
+class IndexRepair:
+    """The index backfill's rewrite: :func:`repair_request` for each item."""
+
+    name = "backfill"
+    kinds_title = None
+
+    def __init__(self, core: RepositoryCore[Any]) -> None:
+        self.core = core
+
+    def job(self, segments: int) -> dict[str, Any]:
+        """The table, the content type, the segments and the indexes (as checkpoints hold)."""
+        indexes = [
+            [b.name, b.index.on.name, list(b.index.partition), list(b.index.sort)]
+            for b in self.core.indexes.by_name.values()
+        ]
+        return scan_job(self.core, segments, indexes=indexes)
+
+    def kind(self, raw: Item) -> str | None:
+        """Index repairs count no groups."""
+        return None
+
+    def rewrite(self, raw: Item) -> Rewrite | None:
+        """The UpdateItem putting ``raw``'s index attributes right, if needed."""
+        request = repair_request(self.core, raw)
+        return None if request is None else Rewrite(Call("update_item", request))
+
+
 def repair_page_flow(
     core: RepositoryCore[Any],
     page: ScanPage,
@@ -136,65 +151,13 @@ def repair_page_flow(
     retry_policy: RetryPolicy,
     bucket: TokenBucket | None = None,
     dry_run: bool = False,
-) -> Generator[Step, Any, RepairedPage]:
-    """Put right the index attributes of every item of ``page``, one UpdateItem at a time.
+) -> Generator[Step, Any, RewrittenPage]:
+    """Put right the index attributes of every item of ``page``, one UpdateItem at a time
+    (:func:`~pydantic_dynamo.rewrites.rewrite_page_flow` of :class:`IndexRepair`).
 
     An update whose condition fails counts as ``changed_meanwhile`` (someone rewrote or
-    deleted the item, and the library's writes keep index values themselves); throttling is
-    retried (:func:`~pydantic_dynamo.scan.call_patiently`); ``bucket`` paces the updates; a dry
-    run counts what it would update and sends nothing.
+    deleted the item, and the library's writes keep index values themselves).
     """
-    undecodable: list[Undecodable] = []
-    updated = right = changed = 0
-    for raw in page.items:
-        try:
-            request = repair_request(core, raw)
-        except Exception as error:  # any reason the model or the index refuses it
-            key = {core.partition_key: raw[core.partition_key], core.sort_key: raw[core.sort_key]}
-            undecodable.append(Undecodable(core.plain_key(key), f"{type(error).__name__}: {error}"))
-            continue
-        if request is None:
-            right += 1
-            continue
-        if dry_run:
-            updated += 1
-            continue
-        if bucket is not None and (wait := bucket.reserve()) > 0:
-            yield Sleep(wait)
-        try:
-            yield from call_patiently(Call("update_item", request), retry_policy)
-        except Exception as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            changed += 1
-        else:
-            updated += 1
-    counts = Counts(
-        scanned=len(page.items),
-        updated=updated,
-        already_right=right,
-        changed_meanwhile=changed,
-        undecodable=len(undecodable),
+    return rewrite_page_flow(
+        core, IndexRepair(core), page, retry_policy=retry_policy, bucket=bucket, dry_run=dry_run
     )
-    return RepairedPage(page.segment, page.last_key, counts, undecodable)
-
-
-def repair_segment_flow(
-    core: RepositoryCore[Any],
-    plan: ScanPlan,
-    segment: int,
-    start_key: Item | None,
-    *,
-    retry_policy: RetryPolicy,
-    bucket: TokenBucket | None = None,
-    dry_run: bool = False,
-) -> Flow:
-    """Scan one segment from ``start_key`` and repair each page; emits a :class:`RepairedPage`
-    after each page is fully handled."""
-
-    def repair(page: ScanPage) -> Generator[Step, Any, RepairedPage]:
-        return repair_page_flow(
-            core, page, retry_policy=retry_policy, bucket=bucket, dry_run=dry_run
-        )
-
-    return segment_flow(plan, segment, start_key, retry_policy, handle=repair)

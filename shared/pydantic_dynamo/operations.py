@@ -47,8 +47,10 @@ from pydantic_dynamo.schema import (
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TIMESTAMP,
     INTERNAL_TTL,
+    SCHEMA_VERSION,
     ModelSchema,
 )
+from pydantic_dynamo.schema_versions import SchemaVersions, versioned_decode, versioned_decoder
 from pydantic_dynamo.table import TableDescription
 from pydantic_dynamo.write_requests import EXPIRED, WriteRequests, utc_timestamp
 
@@ -116,6 +118,7 @@ class RepositoryCore(WriteRequests[ObjT]):
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
         table_description: TableDescription | None = None,
+        schema_versions: SchemaVersions | None = None,
     ) -> None:
         if not (isinstance(item_class, type) and issubclass(item_class, BaseModel)):
             raise TypeError(f"item_class must be a Pydantic model class, got {item_class!r}")
@@ -157,6 +160,9 @@ class RepositoryCore(WriteRequests[ObjT]):
         self.codec = ModelCodec.of(item_class)
         # The last partition value read and its ids: the items of a query share one.
         self._last_partition: tuple[object, tuple[str, ...]] = (_NOTHING, ())
+        # None: nothing stored, nothing checked, as 0.4.2 (pydantic_dynamo.schema_versions).
+        self.versions = schema_versions
+        self._version_stamp = schema_versions.stamp.get(SCHEMA_VERSION) if schema_versions else None
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -204,6 +210,8 @@ class RepositoryCore(WriteRequests[ObjT]):
             item.update(self.indexes.attributes(data))
         item[INTERNAL_OBJECT_VERSION] = {"N": str(content.current_version)}
         item[INTERNAL_TIMESTAMP] = {"S": timestamp}
+        if self._version_stamp is not None:
+            item[SCHEMA_VERSION] = dict(self._version_stamp)
         if content.expiry is not None:
             item[INTERNAL_TTL] = {"N": str(int(content.expiry.timestamp()))}
         if extra:
@@ -242,6 +250,8 @@ class RepositoryCore(WriteRequests[ObjT]):
 
     def decode(self, raw: Item) -> PartitionedContent[ObjT]:
         """The content stored in a raw item (as the low-level client returns it)."""
+        if self.versions is not None and SchemaVersions.stored(raw) != self.versions.current:
+            return versioned_decode(self, raw, self.item_class)
         partition_ids, content_ids, version, expiry = self._header(raw)
         item = self.codec.decode_model(raw, self.reserved)
         return _construct_content(
@@ -251,6 +261,8 @@ class RepositoryCore(WriteRequests[ObjT]):
     def decoder(self, model: type[BaseModelT]) -> Callable[[Item], PartitionedContent[BaseModelT]]:
         """A decode of raw items (an index's entries) into ``model``, a model over some of the
         item's fields: the attributes it does not declare are left out."""
+        if self.versions is not None:
+            return versioned_decoder(self, model)
         fields = ModelCodec.of(model).decode_fields
         content_class: type[PartitionedContent[BaseModelT]] = PartitionedContent[model]  # type: ignore[valid-type]
 
@@ -319,7 +331,18 @@ class RepositoryCore(WriteRequests[ObjT]):
 
     def get_plan(self, request_ids: Iterable[RequestIds]) -> BatchGetPlan[RequestIds]:
         """A BatchGetItem plan reading every key (duplicates read once)."""
-        keys = [(self.key(pids, cids), (pids, cids)) for pids, cids in request_ids]
+        partition_key, sort_key = self.partition_key, self.sort_key
+        sort_value = self.keys.sort_value
+        # The keys of a batch usually share a few partitions: each value is composed once.
+        partitions: dict[object, str] = {}
+        keys = []
+        for pids, cids in request_ids:
+            known = pids if pids is None or isinstance(pids, str) else tuple(pids)
+            partition = partitions.get(known)
+            if partition is None:
+                partition = partitions[known] = self.keys.partition_value(pids)
+            key = {partition_key: {"S": partition}, sort_key: {"S": sort_value(cids)}}
+            keys.append((key, (pids, cids)))
         return BatchGetPlan(
             self.table_name,
             self.partition_key,
@@ -331,6 +354,8 @@ class RepositoryCore(WriteRequests[ObjT]):
 
     def live_items(self, items: Sequence[Item], now: float) -> list[Item]:
         """The items whose TTL has not passed."""
+        if not any(INTERNAL_TTL in item for item in items):  # no item has a TTL: all live
+            return list(items)
         moment = int(now)
         return [item for item in items if not is_expired(item, moment)]
 

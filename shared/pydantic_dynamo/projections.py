@@ -45,7 +45,7 @@ from pydantic_dynamo.flows import Call, Flow
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import BatchResponse, FilterCommand, GetResponse
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
-from pydantic_dynamo.schema import INTERNAL_OBJECT_VERSION, INTERNAL_TTL
+from pydantic_dynamo.schema import INTERNAL_OBJECT_VERSION, INTERNAL_TTL, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from pydantic_dynamo.async_repository import DynamoRepository
@@ -76,6 +76,7 @@ class FieldProjection(Generic[ProjT]):
             core.sort_key,
             INTERNAL_OBJECT_VERSION,
             INTERNAL_TTL,
+            *((SCHEMA_VERSION,) if core.versions is not None else ()),
         )
         # Placeholders of their own (#p), beside the #n ones a request already holds.
         self._names = {f"#p{i}": name for i, name in enumerate(dict.fromkeys(wanted))}

@@ -24,6 +24,7 @@ __all__ = [
     "INTERNAL_TIMESTAMP",
     "INTERNAL_TTL",
     "PRIOR_WRITE_TOKEN",
+    "SCHEMA_VERSION",
     "WRITE_TOKEN",
     "FieldInfo",
     "ModelSchema",
@@ -35,6 +36,7 @@ INTERNAL_TTL = "_ttl"
 CONTENT_HASH = "_content_hash"  # written by write-once
 WRITE_TOKEN = "_write_token"  # written by every single-item write: see write_tokens
 PRIOR_WRITE_TOKEN = "_prior_write_token"  # the token an update replaced
+SCHEMA_VERSION = "_schema_version"  # the stored shape's version: see schema_versions
 INTERNAL_ATTRIBUTES = frozenset(
     {
         INTERNAL_TIMESTAMP,
@@ -43,6 +45,7 @@ INTERNAL_ATTRIBUTES = frozenset(
         CONTENT_HASH,
         WRITE_TOKEN,
         PRIOR_WRITE_TOKEN,
+        SCHEMA_VERSION,
     }
 )
 

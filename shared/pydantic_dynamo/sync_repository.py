@@ -34,6 +34,7 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
+from pydantic_dynamo.schema_versions import SchemaVersions
 from pydantic_dynamo.table import TableDescription
 from pydantic_dynamo.transaction_flows import Transaction, transact_get_flow
 from pydantic_dynamo.transactions import HasCore, TransactReadPlan
@@ -59,7 +60,9 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
     content type's secondary indexes: :class:`~pydantic_dynamo.indexes.Index`) and
     ``table_description`` (the table's :class:`~pydantic_dynamo.table.TableDescription`: every
     physical index's key attributes are then reserved, used by this content type or not, and an
-    index on a physical index the table lacks is refused). 0.4.2's
+    index on a physical index the table lacks is refused), ``schema_versions`` (the model's
+    :class:`~pydantic_dynamo.schema_versions.SchemaVersions`: older items are migrated as they
+    are read, docs/schema-versions.md). 0.4.2's
     ``SyncDynamoRepository(async_repo=repo)`` also works, inside or outside a running event
     loop: it shares the async repository's model and keys and talks to the same endpoint and
     region with a sync client.
@@ -92,6 +95,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
         table_description: TableDescription | None = None,
+        schema_versions: SchemaVersions | None = None,
     ) -> None: ...
 
     @overload
@@ -112,6 +116,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         retry_policy: RetryPolicy | None = None,
         indexes: Sequence[Index] = (),
         table_description: TableDescription | None = None,
+        schema_versions: SchemaVersions | None = None,
         async_repo: DynamoRepository[ObjT] | None = None,
     ) -> None:
         self._client: DynamoDBPort | None = client
@@ -136,6 +141,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             retry_policy=retry_policy,
             indexes=indexes,
             table_description=table_description,
+            schema_versions=schema_versions,
         )
         self._client_kwargs = {}
 

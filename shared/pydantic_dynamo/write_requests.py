@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 from pydantic import ValidationError
 
@@ -42,6 +42,9 @@ from pydantic_dynamo.schema import (
     ModelSchema,
 )
 from pydantic_dynamo.write_tokens import NOT_MINE, stamp
+
+if TYPE_CHECKING:
+    from pydantic_dynamo.schema_versions import SchemaVersions
 
 __all__ = ["EXPIRED", "WriteRequests", "utc_timestamp"]
 
@@ -87,6 +90,7 @@ class WriteRequests(Generic[ObjT]):
     schema: ModelSchema
     indexes: IndexSet
     reserved: frozenset[str]
+    versions: SchemaVersions | None
     _live: Prepared
     _gone: Prepared
     _conditions: dict[tuple[str, bool | None, bool], Prepared]
@@ -186,6 +190,11 @@ class WriteRequests(Generic[ObjT]):
                 for name, value in index_write.sets.items()
             )
             extra_removes.extend(placeholders.name(name) for name in index_write.removes)
+        if creating and self.versions is not None:
+            extra_sets.extend(
+                f"{placeholders.name(name)} = {placeholders.value(value)}"
+                for name, value in self.versions.stamp.items()
+            )
         if creating and command.expiry is None:
             # An item created over an expired one must not keep its past _ttl (it would read
             # as absent at once).
@@ -209,6 +218,9 @@ class WriteRequests(Generic[ObjT]):
         rendered = prepared.render(placeholders, values)
         if unchanged is not None:
             rendered += " AND " + render(unchanged, None, placeholders)
+        if self.versions is not None and not creating:
+            # An item of an older shape is migrated first (flows.update_flow), never mixed.
+            rendered += " AND " + render(self.versions.is_current, None, placeholders)
         if condition is not None:
             rendered = self._also(rendered, condition, placeholders)
         request: Item = {
@@ -315,11 +327,18 @@ class WriteRequests(Generic[ObjT]):
         if expected_version is not None:
             values["now"] = _now()
             values["version"] = str(expected_version)
+        rendered = prepared.render(placeholders, values)
+        if self.versions is not None:
+            # Over an older shape, its leftovers would stay: migrated first (flows.save_flow).
+            current = self.versions.is_current
+            if expected_version is None:
+                current = self._gone.bind(now=_now()) | current
+            rendered += " AND " + render(current, None, placeholders)
         request: Item = {
             "TableName": self.table_name,
             "Key": key,
             "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-            "ConditionExpression": prepared.render(placeholders, values),
+            "ConditionExpression": rendered,
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }

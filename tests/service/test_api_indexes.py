@@ -423,7 +423,7 @@ def test_a_local_index_reads_the_partition_given_by_partition_id(
         indexes=(Index("by_id", on=table.index("lsi1"), sort=("id",)),),
     )
     try:
-        api = _api_with(service_env, note, table_name)
+        api = _api_with(service_env, note, table_name, table)
         notes = [("a1", "2024-01-01", "n3"), ("a1", "2024-02-01", "n1"), ("a2", "2024-03-01", "n2")]
         batch = [review(actor_id, created, review_id=i) for actor_id, created, i in notes]
         assert api("POST", "/records/note/batch", body={"contents": batch}).status == 200
@@ -463,8 +463,14 @@ def _score(score_id: str, stars: int) -> dict[str, Any]:
     }
 
 
-def _api_with(env: ServiceEnv, extra: ContentType[Any], table_name: str | None = None) -> Api:
-    """The API serving the registry and ``extra``, over the test's table (or ``table_name``)."""
+def _api_with(
+    env: ServiceEnv,
+    extra: ContentType[Any],
+    table_name: str | None = None,
+    table: TableDescription = names.TABLE,
+) -> Api:
+    """The API serving the registry and ``extra``, over the test's table (or ``table_name``,
+    described by ``table``)."""
     from records_api.app import build_handler
     from records_service.repositories import Repositories
     from records_service.settings import Settings
@@ -474,6 +480,6 @@ def _api_with(env: ServiceEnv, extra: ContentType[Any], table_name: str | None =
         settings = Settings(table_name=table_name)
     served = [*CONTENT_TYPES.values(), extra]
     handler = build_handler(
-        settings, served, repositories=Repositories(settings, env.dynamodb_client)
+        settings, served, repositories=Repositories(settings, env.dynamodb_client, table=table)
     )
     return Api(handler)
