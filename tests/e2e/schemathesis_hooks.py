@@ -8,7 +8,7 @@ A few rules are stated in the document's words but cannot be a JSON Schema (one 
 schema cannot see another): a range (of a listing or an index query) takes ``start`` and
 ``end`` together, of as many values, and not with ``prefix``; a ``cursor`` is one the API
 answered (opaque); a filter's value reads as its attribute's type; ``If-Match`` and a body's
-``current_version`` agree when both are given; an update names an attribute once (not set and
+``current_version`` agree when both are given, and neither comes with ``If-None-Match``; an update names an attribute once (not set and
 removed). Schemathesis would call every request that breaks them "valid"; ``filter_case`` keeps
 such requests out of the positive cases only, so the negative ones still check that each is
 refused.
@@ -80,6 +80,8 @@ def breaks_a_write_rule(case: Case[Any]) -> bool:
     headers = {str(k).lower(): v for k, v in (case.headers or {}).items()}
     if_match = headers.get("if-match")
     version = body.get("current_version")
+    if "if-none-match" in headers and (if_match is not None or version is not None):
+        return True  # a create-only PUT takes no version to match (400 invalid_precondition)
     if if_match is not None and isinstance(version, int | float):
         try:
             parse_version(str(if_match), int(version))

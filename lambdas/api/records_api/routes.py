@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
@@ -83,9 +83,8 @@ _IF_NONE_MATCH = Header(
     alias="If-None-Match",
     description="`*`: create the item only if none is stored at its key (else 412, with the "
     "stored version as ETag).",
-    pattern=r"^[ \t]*\*[ \t]*$",
 )
-IfNoneMatch = Annotated[str, _IF_NONE_MATCH]
+IfNoneMatch = Annotated[Literal["*"], _IF_NONE_MATCH]
 
 
 def _with_types(func: Callable[..., Any], **params: Any) -> Callable[..., Any]:
