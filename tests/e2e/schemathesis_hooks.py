@@ -8,8 +8,9 @@ A few rules are stated in the document's words but cannot be a JSON Schema (one 
 schema cannot see another): a range (of a listing or an index query) takes ``start`` and
 ``end`` together, of as many values, and not with ``prefix``; a ``cursor`` is one the API
 answered (opaque); a filter's value reads as its attribute's type; ``If-Match`` and a body's
-``current_version`` agree when both are given, and neither comes with ``If-None-Match``; an update names an attribute once (not set and
-removed). Schemathesis would call every request that breaks them "valid"; ``filter_case`` keeps
+``current_version`` agree when both are given, and neither comes with ``If-None-Match``; an
+update names an attribute once (not set and removed). Schemathesis would call every request
+that breaks them "valid"; ``filter_case`` keeps
 such requests out of the positive cases only, so the negative ones still check that each is
 refused.
 """

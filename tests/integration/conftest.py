@@ -1,8 +1,9 @@
 """Fixtures of the repository's integration tests against DynamoDB Local.
 
 Behavioural tests get their repository from ``repo_factory``, parametrized by flavour (``sync``
-on boto3, ``lean`` on the lean transport, and ``async``, which adapts the async repository to
-the same sync-looking surface), so
+on boto3, ``lean`` on the lean transport, ``async`` on aiobotocore and ``async-lean`` on the
+asyncio lean transport, the two async ones adapting the async repository to the same
+sync-looking surface), so
 each test body runs unchanged against every flavour. Each test gets a fresh client, so hooks
 registered on ``repo_factory.events`` (request counting, fault injection) never leak.
 """
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@pytest.fixture(params=["sync", "async", "lean"])
+@pytest.fixture(params=["sync", "async", "lean", "async-lean"])
 def repo_factory(
     request: pytest.FixtureRequest, dynamodb_local: DynamoDBLocal, table_name: str
 ) -> Iterator[RepoFactory]:
@@ -61,7 +62,8 @@ def repo_factory(
     if request.param == "lean":
         yield SyncRepoFactory(make_lean_client(dynamodb_local.endpoint_url), table_name)
         return
-    factory = AsyncRepoFactory(dynamodb_local.endpoint_url, table_name)
+    lean = request.param == "async-lean"
+    factory = AsyncRepoFactory(dynamodb_local.endpoint_url, table_name, lean=lean)
     try:
         yield factory
     finally:

@@ -32,6 +32,7 @@ from pydantic_dynamo import (
 )
 from pydantic_dynamo.async_repository import DynamoRepository
 from pydantic_dynamo.transport import LeanClient, TransportRetries
+from pydantic_dynamo.transport.async_client import AsyncLeanClient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -189,19 +190,30 @@ class AsyncRepoFactory:
     lazy as the sync one).
     """
 
-    def __init__(self, endpoint_url: str, table_name: str) -> None:
+    def __init__(self, endpoint_url: str, table_name: str, *, lean: bool = False) -> None:
+        """``lean``: the asyncio lean transport's client instead of aiobotocore's."""
         from aiobotocore.session import get_session
 
         self._loop = asyncio.new_event_loop()
         self._table_name = table_name
-        creator = get_session().create_client(
-            "dynamodb",
-            endpoint_url=endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=AioConfig(retries={"mode": "standard", "total_max_attempts": 1}),
-        )
+        creator: Any
+        if lean:
+            creator = AsyncLeanClient(
+                endpoint_url=endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                retries=TransportRetries(max_attempts=1),
+            )
+        else:
+            creator = get_session().create_client(
+                "dynamodb",
+                endpoint_url=endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=AioConfig(retries={"mode": "standard", "total_max_attempts": 1}),
+            )
         self._creator = creator
         self._client: Any = self._loop.run_until_complete(creator.__aenter__())
 
