@@ -195,6 +195,29 @@ class _Source:
                 return generic
         return f'({value} if ({x} := {av}.get("{tag}")) is not None and {single} else {generic})'
 
+    def decode_statements(self, annotation: Any, target: str) -> list[str] | None:
+        """Statements setting ``target`` to ``decode_value(av)`` for a sequence field, else
+        ``None``: a loop measured about twice as fast as the comprehension (a function call,
+        and a cell for each name it binds) for a field's list of a few strings."""
+        kind = _unwrap(annotation)
+        origin = typing.get_origin(kind)
+        args = typing.get_args(kind)
+        if origin not in _SEQUENCES or not args or (origin is tuple and args[1:] != (...,)):
+            return None
+        inner = self.decode(args[0], "v0", 1)
+        if inner == "_dv(v0)":  # decode_value's "L" branch: strings without a call each
+            inner = '(t0 if (t0 := v0.get("S")) is not None else _dv(v0))'
+        return [
+            'x0 = av.get("L")',
+            "if x0 is not None and len(av) == 1:",
+            "    l0 = []",
+            "    for v0 in x0:",
+            f"        l0.append({inner})",
+            f"    {target} = l0",
+            "else:",
+            f"    {target} = _dv(av)",
+        ]
+
     # -- encoding: an expression equal to encode_value(v) for a value of a model_dump() ---------
 
     def encode(self, annotation: Any, v: str, depth: int) -> str:
@@ -264,7 +287,10 @@ def _compile_decoder(model: type[BaseModel]) -> tuple[Callable[[Item], dict[str,
     for name, info in model.model_fields.items():
         source.lines.append(f"    av = raw.get({name!r})")
         source.lines.append("    if av is not None:")
-        source.lines.append(f"        out[{name!r}] = {source.decode(info.annotation, 'av', 0)}")
+        statements = source.decode_statements(info.annotation, f"out[{name!r}]")
+        if statements is None:
+            statements = [f"out[{name!r}] = {source.decode(info.annotation, 'av', 0)}"]
+        source.lines.extend(f"        {line}" for line in statements)
     source.lines.append("    return out")
     return source.compile("decode_fields"), "\n".join(source.lines)
 
@@ -396,6 +422,8 @@ class ModelCodec(Generic[M]):
         :class:`~pydantic.ValidationError` is the generic path's, down to the input it echoes.
         """
         try:
+            if not self.reads_undeclared:  # decode() is then decode_fields(), without a frame
+                return self._validate(self.decode_fields(raw))
             return self._validate(self.decode(raw, exclude))
         except ValidationError:
             data = codec.decode_item(raw)

@@ -278,8 +278,7 @@ class Actor(BaseModel):
     name: str
 
 
-@pytest.fixture
-def core() -> RepositoryCore[Actor]:
+def actor_core() -> RepositoryCore[Actor]:
     return RepositoryCore(
         item_class=Actor,
         partition_prefix="test",
@@ -289,6 +288,11 @@ def core() -> RepositoryCore[Actor]:
         partition_key=PK,
         sort_key=SK,
     )
+
+
+@pytest.fixture
+def core() -> RepositoryCore[Actor]:
+    return actor_core()
 
 
 def test_cursor_inside_the_prefix_resumes_the_listing(core: RepositoryCore[Actor]) -> None:
