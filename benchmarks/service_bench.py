@@ -109,20 +109,13 @@ def prepare_table(endpoint: str) -> None:
     """The service's table, with the actors every list of 50 reads, written by the library."""
     from pydantic_dynamo import SyncDynamoRepository
     from records_service.content_types import content_type
+    from records_service.repositories import repository_arguments
 
     admin = admin_client(endpoint)
     create_table(admin, TABLE, names.TABLE)
     actor = content_type("actor")
     repo = SyncDynamoRepository[actor.model](  # type: ignore[name-defined]
-        item_class=actor.model,
-        partition_prefix=actor.partition_prefix,
-        partition_name=actor.partition_name,
-        content_type=actor.name,
-        table_name=TABLE,
-        partition_key=names.PARTITION_KEY,
-        sort_key=names.SORT_KEY,
-        indexes=actor.indexes,
-        client=admin,
+        **repository_arguments(actor, TABLE), client=admin
     )
     ids = [f"{SEED_PREFIX}{i:02d}" for i in range(SEEDED)]
     repo.put_batch(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from pydantic_dynamo import SyncDynamoRepository, TableDescription
+from pydantic_dynamo.operations import RepositoryCore
 from records_service import names
 from records_service.clients import dynamodb_client
 from records_service.content_types import ContentType
@@ -24,9 +25,35 @@ if TYPE_CHECKING:
 
     from records_service.settings import Settings
 
-__all__ = ["Repositories"]
+__all__ = ["Repositories", "content_core", "repository_arguments"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def repository_arguments(
+    content_type: ContentType[Any], table_name: str, table: TableDescription = names.TABLE
+) -> dict[str, Any]:
+    """Where ``content_type``'s records live and how: the arguments every repository (or core)
+    of it takes, in the one place the service spells them."""
+    return {
+        "item_class": content_type.model,
+        "partition_prefix": content_type.partition_prefix,
+        "partition_name": content_type.partition_name,
+        "content_type": content_type.name,
+        "table_name": table_name,
+        "partition_key": names.PARTITION_KEY,
+        "sort_key": names.SORT_KEY,
+        "indexes": content_type.indexes,
+        "schema_versions": content_type.schema_versions,
+        "table_description": table,
+    }
+
+
+def content_core(
+    content_type: ContentType[ModelT], table_name: str, table: TableDescription = names.TABLE
+) -> RepositoryCore[ModelT]:
+    """The pure core of ``content_type``'s repository (no client): for decoding its items."""
+    return RepositoryCore(**repository_arguments(content_type, table_name, table))
 
 
 class Repositories:
@@ -58,17 +85,8 @@ class Repositories:
         repo = self._built.get(key)
         if repo is None:
             repo = SyncDynamoRepository[content_type.model](  # type: ignore[name-defined]
-                item_class=content_type.model,
-                partition_prefix=content_type.partition_prefix,
-                partition_name=content_type.partition_name,
-                content_type=content_type.name,
-                table_name=self.settings.table_name,
-                partition_key=names.PARTITION_KEY,
-                sort_key=names.SORT_KEY,
+                **repository_arguments(content_type, self.settings.table_name, self._table),
                 consistent_reads=self._consistent_reads,
-                indexes=content_type.indexes,
-                schema_versions=content_type.schema_versions,
-                table_description=self._table,
                 client=self._client(),
             )
             self._built[key] = repo

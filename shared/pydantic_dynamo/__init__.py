@@ -38,9 +38,12 @@ from pydantic_dynamo.exceptions import (
     ItemExistsError,
     ItemNotFoundError,
     ItemTooLargeError,
+    MigrationConflictError,
+    MigrationError,
     PydanticDynamoError,
     RequestObjectStateError,
     ReservedAttributeError,
+    SchemaVersionError,
     TransactionCanceledError,
     TransactionLimitError,
     UnprocessedItemsError,
@@ -58,12 +61,7 @@ from pydantic_dynamo.models import (
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.projections import AsyncProjectedReads, ProjectedReads
 from pydantic_dynamo.retry import RetryPolicy
-from pydantic_dynamo.schema_versions import (
-    MigrationConflictError,
-    MigrationError,
-    SchemaVersionError,
-    SchemaVersions,
-)
+from pydantic_dynamo.schema_versions import SchemaVersions
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 from pydantic_dynamo.table import (
     STANDARD_TABLE,

@@ -48,7 +48,7 @@ from pydantic_dynamo.flows import Call, Emit, Flow
 from pydantic_dynamo.keys import SEPARATOR, Ids
 from pydantic_dynamo.models import BatchResponse, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore
-from pydantic_dynamo.paging import QueryPlan, _pack, _unpack, decode_cursor
+from pydantic_dynamo.paging import QueryPlan, decode_cursor, pack_cursor, unpack_cursor
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.sync_repository import SyncDynamoRepository
 
@@ -212,7 +212,7 @@ class CollectionReader:
     ) -> tuple[int, str | None]:
         """Where ``cursor`` resumes: the index of its segment and the sort value to resume
         after (``None``: from the segment's start)."""
-        fields = _unpack(cursor)
+        fields = unpack_cursor(cursor)
         kind = {"1": "a listing's (list)", "2": "an index query's (query_index)"}.get(fields[0])
         if kind is not None:
             raise InvalidCursorError(f"cursor is {kind}, not a collection read's")
@@ -276,9 +276,11 @@ class CollectionReader:
                 next_cursor = None
                 if page.cursor is not None:
                     after = decode_cursor(page.cursor, partition_value)
-                    next_cursor = _pack([*signature, partition_value, segments[index], after])
+                    next_cursor = pack_cursor([*signature, partition_value, segments[index], after])
                 elif index + 1 < len(segments):  # the next type, from its start
-                    next_cursor = _pack([*signature, partition_value, segments[index + 1], None])
+                    next_cursor = pack_cursor(
+                        [*signature, partition_value, segments[index + 1], None]
+                    )
                 yield Emit(self._page(page.items, selection, next_cursor))
                 if remaining == 0:
                     return

@@ -23,9 +23,12 @@ __all__ = [
     "ItemExistsError",
     "ItemNotFoundError",
     "ItemTooLargeError",
+    "MigrationConflictError",
+    "MigrationError",
     "PydanticDynamoError",
     "RequestObjectStateError",
     "ReservedAttributeError",
+    "SchemaVersionError",
     "TransactionCanceledError",
     "TransactionLimitError",
     "UnprocessedItemsError",
@@ -255,3 +258,44 @@ class TransactionLimitError(PydanticDynamoError, ValueError):
         super().__init__(f"action {index}: {message}")
         self.index = index
         self.other = other
+
+
+class SchemaVersionError(PydanticDynamoError, ValueError):
+    """An item stored at a version this repository cannot read: newer than ``current`` (written
+    by a later release), or older than its oldest migration. ``key`` names the item."""
+
+    def __init__(self, key: dict[str, str], stored: int, current: int) -> None:
+        relation = "newer than" if stored > current else "older than any migration to"
+        super().__init__(
+            f"item {key} is stored at schema version {stored}, {relation} the current version "
+            f"{current}"
+        )
+        self.key = key
+        self.stored = stored
+        self.current = current
+
+
+class MigrationError(PydanticDynamoError, ValueError):
+    """The migration from version ``step`` to ``step + 1`` raised on the item at ``key`` (the
+    migration's exception is the ``__cause__``)."""
+
+    def __init__(self, key: dict[str, str], step: int, cause: BaseException) -> None:
+        super().__init__(
+            f"migrating item {key} from schema version {step} to {step + 1} failed: "
+            f"{type(cause).__name__}: {cause}"
+        )
+        self.key = key
+        self.step = step
+
+
+class MigrationConflictError(RequestObjectStateError):
+    """An update kept meeting the item at an older schema version after rewriting it migrated
+    (other writers of the older release kept writing it) for ``rounds`` rounds."""
+
+    def __init__(self, key: dict[str, str], rounds: int) -> None:
+        super().__init__(
+            f"item {key} was still at an older schema version after {rounds} migrations; "
+            "is a release of the older version still writing it?",
+            key,
+        )
+        self.rounds = rounds

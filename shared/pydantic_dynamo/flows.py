@@ -21,6 +21,7 @@ from pydantic_dynamo.exceptions import (
     IndexConflictError,
     ItemNotFoundError,
     ItemTooLargeError,
+    MigrationConflictError,
     RequestObjectStateError,
     VersionConflictError,
 )
@@ -37,7 +38,7 @@ from pydantic_dynamo.models import (
 )
 from pydantic_dynamo.operations import RepositoryCore, RequestIds
 from pydantic_dynamo.paging import QueryPlan, is_expired
-from pydantic_dynamo.schema_versions import MigrationConflictError, migration_put
+from pydantic_dynamo.schema_versions import migration_put
 from pydantic_dynamo.write_tokens import is_mine, new_token
 
 __all__ = [
@@ -308,7 +309,7 @@ def update_flow(
 
     With schema versions, the update applies only to an item at the current version; an item
     stored at an older one is first rewritten migrated, then updated (also within the five
-    rounds; :class:`~pydantic_dynamo.schema_versions.MigrationConflictError` after them).
+    rounds; :class:`~pydantic_dynamo.exceptions.MigrationConflictError` after them).
     """
     expected = command.current_version
     token = new_token()
@@ -500,7 +501,7 @@ def conditional(
     :meth:`~pydantic_dynamo.write_requests.WriteRequests.condition_failure`. ``migrating``
     (a write conditioned on the current schema version) raises :class:`_OlderVersionError`
     for a live item stored at an older one, and
-    :class:`~pydantic_dynamo.schema_versions.SchemaVersionError` for a newer one.
+    :class:`~pydantic_dynamo.exceptions.SchemaVersionError` for a newer one.
     """
     try:
         response: Item = yield call

@@ -295,6 +295,8 @@ class BoundIndex:
 
 
 def _check_length(index: BoundIndex, what: str, value: str, limit: int) -> None:
+    if len(value) * 4 <= limit:  # a code point is at most 4 UTF-8 bytes: no encode needed
+        return
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit:
         raise InvalidAttributeError(

@@ -31,6 +31,8 @@ __all__ = [
     "encode_cursor",
     "encode_index_cursor",
     "is_expired",
+    "pack_cursor",
+    "unpack_cursor",
 ]
 
 Item = dict[str, Any]
@@ -38,12 +40,14 @@ _CURSOR_VERSION = "1"
 _INDEX_CURSOR_VERSION = "2"
 
 
-def _pack(fields: list[Any]) -> str:
+def pack_cursor(fields: list[Any]) -> str:
+    """An opaque, URL-safe cursor holding ``fields`` (a JSON list)."""
     raw = json.dumps(fields, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def _unpack(cursor: str) -> list[Any]:
+def unpack_cursor(cursor: str) -> list[Any]:
+    """The fields of a :func:`pack_cursor` cursor; ``InvalidCursorError`` for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         fields = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -56,12 +60,12 @@ def _unpack(cursor: str) -> list[Any]:
 
 def encode_cursor(partition_value: str, sort_value: str) -> str:
     """An opaque, URL-safe cursor for the position right after this key."""
-    return _pack([_CURSOR_VERSION, partition_value, sort_value])
+    return pack_cursor([_CURSOR_VERSION, partition_value, sort_value])
 
 
 def decode_cursor(cursor: str, partition_value: str) -> str:
     """The sort value a cursor points after; it must belong to ``partition_value``."""
-    fields = _unpack(cursor)
+    fields = unpack_cursor(cursor)
     if fields[0] == _INDEX_CURSOR_VERSION:
         raise InvalidCursorError("cursor is an index query's (query_index), not a listing's")
     if len(fields) != 3 or fields[0] != _CURSOR_VERSION or not isinstance(fields[2], str):
@@ -75,7 +79,7 @@ def decode_cursor(cursor: str, partition_value: str) -> str:
 def encode_index_cursor(index: str, partition_value: str, key: Item) -> str:
     """An opaque cursor resuming a query of ``index`` after ``key`` (a LastEvaluatedKey)."""
     plain = {name: value["S"] for name, value in sorted(key.items())}
-    return _pack([_INDEX_CURSOR_VERSION, index, partition_value, plain])
+    return pack_cursor([_INDEX_CURSOR_VERSION, index, partition_value, plain])
 
 
 def decode_index_cursor(
@@ -83,7 +87,7 @@ def decode_index_cursor(
 ) -> Item:
     """The ExclusiveStartKey a cursor of ``index`` at ``partition_value`` resumes from; it must
     hold exactly ``key_attributes`` (strings)."""
-    fields = _unpack(cursor)
+    fields = unpack_cursor(cursor)
     if fields[0] == _CURSOR_VERSION:
         raise InvalidCursorError("cursor is a listing's (list), not an index query's")
     if len(fields) != 4 or fields[0] != _INDEX_CURSOR_VERSION:

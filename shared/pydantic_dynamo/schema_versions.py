@@ -35,7 +35,7 @@ from pydantic import BaseModel
 
 from pydantic_dynamo.codec import decode_item
 from pydantic_dynamo.conditions import Condition, encoded, raw_attr, render
-from pydantic_dynamo.exceptions import PydanticDynamoError, RequestObjectStateError
+from pydantic_dynamo.exceptions import MigrationError, SchemaVersionError
 from pydantic_dynamo.index_updates import still_as_read
 from pydantic_dynamo.model_codec import ModelCodec
 from pydantic_dynamo.models import PartitionedContent
@@ -54,9 +54,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMA_VERSION",
     "Migration",
-    "MigrationConflictError",
-    "MigrationError",
-    "SchemaVersionError",
     "SchemaVersions",
     "migration_put",
     "versioned_decode",
@@ -67,47 +64,6 @@ Item = dict[str, Any]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 """One step: a version's stored shape (a dict of the model's fields) to the next version's."""
-
-
-class SchemaVersionError(PydanticDynamoError, ValueError):
-    """An item stored at a version this repository cannot read: newer than ``current`` (written
-    by a later release), or older than its oldest migration. ``key`` names the item."""
-
-    def __init__(self, key: dict[str, str], stored: int, current: int) -> None:
-        relation = "newer than" if stored > current else "older than any migration to"
-        super().__init__(
-            f"item {key} is stored at schema version {stored}, {relation} the current version "
-            f"{current}"
-        )
-        self.key = key
-        self.stored = stored
-        self.current = current
-
-
-class MigrationError(PydanticDynamoError, ValueError):
-    """The migration from version ``step`` to ``step + 1`` raised on the item at ``key`` (the
-    migration's exception is the ``__cause__``)."""
-
-    def __init__(self, key: dict[str, str], step: int, cause: BaseException) -> None:
-        super().__init__(
-            f"migrating item {key} from schema version {step} to {step + 1} failed: "
-            f"{type(cause).__name__}: {cause}"
-        )
-        self.key = key
-        self.step = step
-
-
-class MigrationConflictError(RequestObjectStateError):
-    """An update kept meeting the item at an older schema version after rewriting it migrated
-    (other writers of the older release kept writing it) for ``rounds`` rounds."""
-
-    def __init__(self, key: dict[str, str], rounds: int) -> None:
-        super().__init__(
-            f"item {key} was still at an older schema version after {rounds} migrations; "
-            "is a release of the older version still writing it?",
-            key,
-        )
-        self.rounds = rounds
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: migrations are functions

@@ -19,8 +19,8 @@ from pydantic_dynamo import (
     SyncDynamoRepository,
     UpdateCommand,
 )
-from pydantic_dynamo.exceptions import TransactionCanceledError
-from pydantic_dynamo.schema_versions import SchemaVersionError, SchemaVersions
+from pydantic_dynamo.exceptions import SchemaVersionError, TransactionCanceledError
+from pydantic_dynamo.schema_versions import SchemaVersions
 from pydantic_dynamo.table import create_table
 from pydantic_dynamo.transport import AsyncLeanClient, LeanClient, TransportRetries
 from pydantic_dynamo.write_once_repository import SyncWriteOnceRepository

@@ -24,9 +24,9 @@ from pydantic_dynamo.streams import TTL_IDENTITY
 from records_service import clients, names
 from records_service.content_types import ActorReview, FilmActor, content_type
 from records_service.putevents import MAX_ENTRIES_PER_CALL, MAX_ENTRY_BYTES
+from records_service.repositories import content_core
 from records_service.settings import Settings
 from stream_consumer.app import build_handler
-from stream_consumer.changes import content_core
 from tests.service.helpers import BUS_NAME, REGION, FakeLambdaContext, Handler
 from write_once_deduper.pending import PENDING, PendingAnnouncement
 

@@ -9,7 +9,12 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from pydantic_dynamo.exceptions import ReservedAttributeError
+from pydantic_dynamo.exceptions import (
+    MigrationConflictError,
+    MigrationError,
+    ReservedAttributeError,
+    SchemaVersionError,
+)
 from pydantic_dynamo.flows import Call, save_flow, update_flow
 from pydantic_dynamo.migrate import SchemaMigration
 from pydantic_dynamo.models import PartitionedContent, UpdateCommand
@@ -18,13 +23,7 @@ from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.rewrites import rewrite_page_flow
 from pydantic_dynamo.scan import ScanPage
 from pydantic_dynamo.schema import INTERNAL_ATTRIBUTES, SCHEMA_VERSION
-from pydantic_dynamo.schema_versions import (
-    MigrationConflictError,
-    MigrationError,
-    SchemaVersionError,
-    SchemaVersions,
-    migration_put,
-)
+from pydantic_dynamo.schema_versions import SchemaVersions, migration_put
 from records_service.content_types import ContentType
 from tests.versioned_models import BY_LAST, TABLE, VERSIONS, Actor, shaped
 

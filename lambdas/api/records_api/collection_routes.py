@@ -29,7 +29,7 @@ from records_api.operations import (
     MAX_PAGES_PER_REQUEST,
     ContentOperations,
     PageRequest,
-    _json_response,
+    json_response,
     payload_bytes,
     to_json,
 )
@@ -157,7 +157,7 @@ class _CollectionRead:
             for name, found in contents.items()
         )
         rest = json.dumps({"unknown": unknown, "cursor": next_cursor}, separators=(",", ":"))
-        return _json_response(b'{"contents":{' + members_json + b"}," + rest[1:].encode())
+        return json_response(b'{"contents":{' + members_json + b"}," + rest[1:].encode())
 
 
 def _register_collection(

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_PAGES_PER_REQUEST",
     "ContentOperations",
     "PageRequest",
+    "json_response",
     "payload_bytes",
     "to_json",
     "with_contents",
@@ -127,7 +128,7 @@ def _etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
 
 
-def _json_response(
+def json_response(
     body: bytes, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
 ) -> Response[str]:
     """An answer whose body is already JSON: Powertools passes a ``str`` body on as it is."""
@@ -140,7 +141,7 @@ def _json_response(
 
 
 def _content_response(content: PartitionedContent[Any]) -> Response[str]:
-    return _json_response(to_json(content), headers=_etag(content.current_version))
+    return json_response(to_json(content), headers=_etag(content.current_version))
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -202,7 +203,7 @@ class ContentOperations(Generic[ModelT]):
         created = content.model_copy(update={"current_version": 1})
         self.repo.put(created, if_absent=True)  # safe to resend: a lost answer reads as done
         self._written(1)
-        return _json_response(to_json(created), HTTPStatus.CREATED, _etag(created.current_version))
+        return json_response(to_json(created), HTTPStatus.CREATED, _etag(created.current_version))
 
     def _stored_version(self, partition_ids: list[str], content_ids: list[str]) -> int:
         """The version stored at a key; a 404 when nothing (unexpired) is stored there."""
@@ -220,7 +221,7 @@ class ContentOperations(Generic[ModelT]):
         """Store several contents with BatchWriteItem."""
         self.repo.put_batch(batch.contents)
         self._written(len(batch.contents))
-        return _json_response(to_json(BatchWriteResult(written=len(batch.contents))))
+        return json_response(to_json(BatchWriteResult(written=len(batch.contents))))
 
     def get(self, partition_id: list[str] | None, content_id: list[str] | None) -> Response[str]:
         """One content, or 404."""
@@ -279,7 +280,7 @@ class ContentOperations(Generic[ModelT]):
             result = BatchGetResult[ModelT](contents=[], missing=[], unprocessed=left)
         else:
             result = BatchGetResult[ModelT](contents=[], missing=left, unprocessed=[])
-        return _json_response(with_contents(result, bodies))
+        return json_response(with_contents(result, bodies))
 
     def list_page(self, partition_id: list[str] | None, page: PageRequest) -> Response[str]:
         """One page of a partition's contents, by content-id prefix or range."""
@@ -406,4 +407,4 @@ def _one_page(
         next_cursor = cursor = page.cursor
         if cursor is None or len(contents) >= limit or count >= MAX_PAGES_PER_REQUEST:
             break
-    return _json_response(with_contents(Page[ModelT](contents=[], cursor=next_cursor), contents))
+    return json_response(with_contents(Page[ModelT](contents=[], cursor=next_cursor), contents))

@@ -16,9 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic_dynamo.operations import RepositoryCore
 from pydantic_dynamo.streams import Change, StreamDecoder, StreamRecordError, sequence_number
-from records_service import names
+from records_service.repositories import content_core
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -67,20 +66,6 @@ class ChangeBatch:
                 "record failed; Lambda retries the batch from the first failed record",
                 extra={"sequence_number": sequence, "reason": reason},
             )
-
-
-def content_core(ct: ContentType[Any], table_name: str) -> RepositoryCore[Any]:
-    """The pure core of a content type's repository: its keys, indexes and model."""
-    return RepositoryCore(
-        item_class=ct.model,
-        partition_prefix=ct.partition_prefix,
-        partition_name=ct.partition_name,
-        content_type=ct.name,
-        table_name=table_name,
-        partition_key=names.PARTITION_KEY,
-        sort_key=names.SORT_KEY,
-        indexes=ct.indexes,
-    )
 
 
 class ChangeReader:
