@@ -24,9 +24,10 @@ from pydantic_dynamo.abstract import (
     SyncAbstractRepository,
     SyncReadOnlyAbstractRepository,
 )
+from pydantic_dynamo.attribute_paths import attr
 from pydantic_dynamo.aws_errors import ErrorKind, classify
 from pydantic_dynamo.collection import AsyncCollection, Collection, CollectionPage
-from pydantic_dynamo.conditions import Condition, attr
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import (
     ActionFailure,
     ConditionFailedError,

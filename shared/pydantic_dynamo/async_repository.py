@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from pydantic_dynamo import flows
+from pydantic_dynamo import read_flows, update_flows, write_flows
 from pydantic_dynamo.abstract import AbstractRepository
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep
@@ -250,20 +250,20 @@ class DynamoRepository(AbstractRepository[ObjT]):
     ) -> None:
         """Write one content, replacing any item with the same key; ``if_absent`` and
         ``condition`` make it conditional (see the sync repository)."""
-        flow = flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
+        flow = write_flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
         await arun(self._client, flow)
 
     async def save(
         self, content: PartitionedContent[ObjT], *, expected_version: int | None = None
     ) -> PartitionedContent[ObjT]:
         """Store the whole content with an incremented version (see the sync repository)."""
-        flow = flows.save_flow(self._core, content, expected_version)
+        flow = update_flows.save_flow(self._core, content, expected_version)
         saved: PartitionedContent[ObjT] = await arun(self._client, flow)
         return saved
 
     async def put_batch(self, contents: Iterable[PartitionedContent[ObjT]]) -> None:
         """Write many contents with BatchWriteItem (see the sync repository)."""
-        await arun(self._client, flows.put_batch_flow(self._core, contents))
+        await arun(self._client, write_flows.put_batch_flow(self._core, contents))
 
     async def update(
         self,
@@ -276,7 +276,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
     ) -> PartitionedContent[ObjT]:
         """Apply ``command`` to one item and return its new state (``condition``: see the sync
         repository)."""
-        flow = flows.update_flow(
+        flow = update_flows.update_flow(
             self._core, partition_id, content_id, command, require_exists, condition
         )
         result: PartitionedContent[ObjT] = await arun(self._client, flow)
@@ -284,7 +284,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
 
     async def delete(self, partition_id: Ids, content_prefix: Ids) -> None:
         """Delete every item of this content type under the content prefix."""
-        await arun(self._client, flows.delete_flow(self._core, partition_id, content_prefix))
+        await arun(self._client, write_flows.delete_flow(self._core, partition_id, content_prefix))
 
     async def delete_item(
         self,
@@ -295,7 +295,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         condition: Condition | None = None,
     ) -> bool:
         """Delete one item; whether one was there (``condition``: see the sync repository)."""
-        flow = flows.delete_item_flow(
+        flow = write_flows.delete_item_flow(
             self._core, partition_id, content_id, current_version, condition
         )
         return bool(await arun(self._client, flow))
@@ -315,13 +315,13 @@ class DynamoRepository(AbstractRepository[ObjT]):
 
     async def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
         """One item by key; ``content`` is ``None`` when absent or expired."""
-        flow = flows.get_flow(self._core, partition_id, content_id)
+        flow = read_flows.get_flow(self._core, partition_id, content_id)
         result: GetResponse[ObjT] = await arun(self._client, flow)
         return result
 
     def get_batch(self, request_ids: Sequence[RequestIds]) -> AsyncIterator[BatchResponse[ObjT]]:
         """Many items by key, 100 keys per request, one batch per response."""
-        return aiterate(self._client, flows.get_batch_flow(self._core, request_ids))
+        return aiterate(self._client, read_flows.get_batch_flow(self._core, request_ids))
 
     def list(
         self,
@@ -333,7 +333,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         cursor: str | None = None,
     ) -> AsyncIterator[BatchResponse[ObjT]]:
         """Items under a content prefix, one batch per DynamoDB page (see the sync one)."""
-        flow = flows.list_flow(
+        flow = read_flows.list_flow(
             self._core,
             partition_id,
             prefix=content_prefix,
@@ -372,7 +372,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
             consistent_read=consistent_read,
             projection=projection,
         )
-        return aiterate(self._client, flows.query_index_flow(query))
+        return aiterate(self._client, read_flows.query_index_flow(query))
 
     def list_between(
         self,
@@ -385,7 +385,7 @@ class DynamoRepository(AbstractRepository[ObjT]):
         cursor: str | None = None,
     ) -> AsyncIterator[BatchResponse[ObjT]]:
         """Items between two content id bounds, inclusive (equal bounds: by prefix)."""
-        flow = flows.list_flow(
+        flow = read_flows.list_flow(
             self._core,
             partition_id,
             between=(content_start, content_end),

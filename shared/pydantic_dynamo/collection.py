@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from pydantic_dynamo.conditions import raw_attr, render
+from pydantic_dynamo.attribute_paths import raw_attr
+from pydantic_dynamo.condition_rendering import render
 from pydantic_dynamo.exceptions import InvalidCursorError
 from pydantic_dynamo.flows import Call, Emit, Flow
 from pydantic_dynamo.keys import SEPARATOR, Ids

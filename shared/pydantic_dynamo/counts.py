@@ -22,8 +22,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic_dynamo import flows
-from pydantic_dynamo.conditions import Condition, raw_attr
+from pydantic_dynamo import read_flows
+from pydantic_dynamo.attribute_paths import raw_attr
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.expressions import filter_condition
 from pydantic_dynamo.flow_rewrite import rewrite
 from pydantic_dynamo.flows import Call, Flow
@@ -75,7 +76,7 @@ def count_flow(
     filters: FilterCommand | Condition | None = None,
 ) -> Flow:
     """How many live items of the partition ``list`` (or ``list_between``) would return."""
-    flow = flows.list_flow(
+    flow = read_flows.list_flow(
         core, partition_ids, prefix=content_prefix, between=between, filters=_live_and(filters)
     )
     count: int = yield from _counted(flow)
@@ -97,7 +98,7 @@ def count_index_flow(
         query = index_query(
             core, index, partition, prefix=prefix, between=between, filters=_live_and(filters)
         )
-        count: int = yield from _counted(flows.query_index_flow(query))
+        count: int = yield from _counted(read_flows.query_index_flow(query))
         return count
     query = index_query(core, index, partition, prefix=prefix, between=between, filters=filters)
     total = [0]
@@ -105,5 +106,5 @@ def count_index_flow(
     def add(page: BatchResponse[Any]) -> None:
         total[0] += len(page)
 
-    yield from rewrite(flows.query_index_flow(query), emit=add)
+    yield from rewrite(read_flows.query_index_flow(query), emit=add)
     return total[0]

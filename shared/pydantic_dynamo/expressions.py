@@ -20,8 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_dynamo.attribute_paths import attr, raw_attr
 from pydantic_dynamo.codec import encode_field
-from pydantic_dynamo.conditions import Condition, all_of, attr, encoded, raw_attr, render
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition, all_of, encoded
 from pydantic_dynamo.exceptions import InvalidAttributeError, ReservedAttributeError
 from pydantic_dynamo.models import FilterCommand, UpdateCommand
 from pydantic_dynamo.placeholders import Placeholders

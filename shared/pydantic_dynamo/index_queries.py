@@ -2,7 +2,7 @@
 
 Sans-I/O, like :mod:`pydantic_dynamo.operations`: :func:`index_query` checks the arguments
 against the index and the model before any request, and builds the :class:`IndexQuery` a flow
-pages through (:func:`pydantic_dynamo.flows.query_index_flow`).
+pages through (:func:`pydantic_dynamo.read_flows.query_index_flow`).
 
 What an entry becomes depends on what the index holds for this access pattern (the logical
 index's ``read_projection``):
@@ -24,7 +24,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from pydantic_dynamo.batching import BatchGetPlan
-from pydantic_dynamo.conditions import Condition, field_names, render
+from pydantic_dynamo.condition_rendering import field_names, render
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import InvalidAttributeError, InvalidCursorError, InvalidQueryError
 from pydantic_dynamo.expressions import filter_condition
 from pydantic_dynamo.indexes import BoundIndex

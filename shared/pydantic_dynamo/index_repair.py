@@ -38,7 +38,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from pydantic_dynamo.conditions import Condition, all_of, encoded, raw_attr, render
+from pydantic_dynamo.attribute_paths import raw_attr
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition, all_of, encoded
 from pydantic_dynamo.flows import Call, Step
 from pydantic_dynamo.operations import RepositoryCore
 from pydantic_dynamo.placeholders import Placeholders

@@ -13,7 +13,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic_dynamo.conditions import Condition, all_of, encoded, raw_attr
+from pydantic_dynamo.attribute_paths import raw_attr
+from pydantic_dynamo.conditions import Condition, all_of, encoded
 from pydantic_dynamo.exceptions import InvalidAttributeError
 
 if TYPE_CHECKING:

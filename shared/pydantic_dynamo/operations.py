@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from pydantic_dynamo.attribute_paths import raw_attr
 from pydantic_dynamo.batching import BatchGetPlan, BatchWritePlan, WriteEntry
 from pydantic_dynamo.codec import (
     MAX_ITEM_BYTES,
@@ -22,7 +23,8 @@ from pydantic_dynamo.codec import (
     item_size,
     item_size_bound,
 )
-from pydantic_dynamo.conditions import Condition, raw_attr, render
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import (
     InvalidAttributeError,
     InvalidCursorError,
@@ -52,7 +54,8 @@ from pydantic_dynamo.schema import (
 )
 from pydantic_dynamo.schema_versions import SchemaVersions, versioned_decode, versioned_decoder
 from pydantic_dynamo.table import TableDescription
-from pydantic_dynamo.write_requests import EXPIRED, WriteRequests, utc_timestamp
+from pydantic_dynamo.write_conditions import EXPIRED
+from pydantic_dynamo.write_requests import WriteRequests, utc_timestamp
 
 __all__ = ["RepositoryCore", "utc_timestamp"]
 

@@ -7,7 +7,8 @@ together, so each is prepared once: its tree is rendered to a template, and a re
 allocates its placeholders and fills them in. A prepared condition binds to a
 :class:`~pydantic_dynamo.conditions.Condition` that combines with any other.
 
->>> from pydantic_dynamo.conditions import raw_attr, render
+>>> from pydantic_dynamo.attribute_paths import raw_attr
+>>> from pydantic_dynamo.condition_rendering import render
 >>> from pydantic_dynamo.placeholders import Placeholders
 >>> ttl = raw_attr("_ttl")
 >>> live = Prepared(ttl.not_exists() | (ttl > param("now", "N")))
@@ -26,16 +27,10 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic_dynamo.attribute_paths import AttributePath
 from pydantic_dynamo.codec import encode_field
-from pydantic_dynamo.conditions import (
-    AttributePath,
-    Condition,
-    _Encoded,
-    _Operand,
-    _Output,
-    _Placeholding,
-    _set,
-)
+from pydantic_dynamo.condition_rendering import _Placeholding
+from pydantic_dynamo.conditions import Condition, _Encoded, _Operand, _Output, _set
 from pydantic_dynamo.exceptions import InvalidAttributeError
 from pydantic_dynamo.placeholders import Placeholders
 

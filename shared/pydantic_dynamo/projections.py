@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from pydantic_dynamo import flows
+from pydantic_dynamo import read_flows
 from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.exceptions import InvalidAttributeError
 from pydantic_dynamo.flow_rewrite import rewrite
@@ -117,7 +117,7 @@ class FieldProjection(Generic[ProjT]):
 
     def get_batch_flow(self, request_ids: Sequence[RequestIds]) -> Flow:
         """The batch get's flow, projected."""
-        flow = flows.get_batch_flow(self._core, request_ids)
+        flow = read_flows.get_batch_flow(self._core, request_ids)
         yield from rewrite(flow, request=self.call, emit=self.page)
 
     def list_flow(
@@ -132,7 +132,7 @@ class FieldProjection(Generic[ProjT]):
         cursor: str | None = None,
     ) -> Flow:
         """The listing's flow, projected (filters may name any field of the item model)."""
-        flow = flows.list_flow(
+        flow = read_flows.list_flow(
             self._core,
             partition_id,
             prefix=prefix,

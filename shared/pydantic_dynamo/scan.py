@@ -38,8 +38,10 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_dynamo.attribute_paths import raw_attr
 from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code
-from pydantic_dynamo.conditions import Condition, raw_attr, render
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.expressions import filter_condition
 from pydantic_dynamo.flows import CALL_MANY_CONCURRENCY, Call, CallMany, Emit, Flow, Sleep, Step
 from pydantic_dynamo.models import BatchResponse, FilterCommand

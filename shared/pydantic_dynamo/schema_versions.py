@@ -9,7 +9,7 @@ read upgrades an older item on the fly, through the migrations in order, before 
 validates it; an item of a newer version than the repository knows is refused
 (:class:`SchemaVersionError`), never read with the wrong shape. Updates apply only to items of
 the current version; the update and save flows rewrite an older item migrated first
-(:func:`migration_put`), then update it (:mod:`pydantic_dynamo.flows`), and the migration
+(:func:`migration_put`), then update it (:mod:`pydantic_dynamo.update_flows`), and the migration
 backfill (:mod:`pydantic_dynamo.migrate`) rewrites them all.
 
 >>> def v0_to_v1(data):
@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from pydantic_dynamo.attribute_paths import raw_attr
 from pydantic_dynamo.codec import decode_item
-from pydantic_dynamo.conditions import Condition, encoded, raw_attr, render
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition, encoded
 from pydantic_dynamo.exceptions import MigrationError, SchemaVersionError
 from pydantic_dynamo.index_updates import still_as_read
 from pydantic_dynamo.model_codec import ModelCodec

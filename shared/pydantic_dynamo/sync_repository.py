@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from pydantic import BaseModel
 
-from pydantic_dynamo import flows
+from pydantic_dynamo import read_flows, update_flows, write_flows
 from pydantic_dynamo.abstract import SyncAbstractRepository
 from pydantic_dynamo.boto3_client import client_kwargs_like
 from pydantic_dynamo.client_choice import default_client
@@ -215,7 +215,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             repo.put(content, if_absent=True)   # create only
             repo.put(content, condition=attr("status") == "draft")
         """
-        flow = flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
+        flow = write_flows.put_flow(self._core, content, condition=condition, if_absent=if_absent)
         run(self._port, flow)
 
     def save(
@@ -229,7 +229,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         :class:`~pydantic_dynamo.exceptions.VersionConflictError` (or
         :class:`~pydantic_dynamo.exceptions.ItemNotFoundError` when nothing is stored).
         """
-        flow = flows.save_flow(self._core, content, expected_version)
+        flow = update_flows.save_flow(self._core, content, expected_version)
         saved: PartitionedContent[ObjT] = run(self._port, flow)
         return saved
 
@@ -240,7 +240,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         throttling are retried with backoff; what is still unwritten then raises
         :class:`~pydantic_dynamo.exceptions.UnprocessedItemsError` with exactly those contents.
         """
-        run(self._port, flows.put_batch_flow(self._core, contents))
+        run(self._port, write_flows.put_batch_flow(self._core, contents))
 
     def update(
         self,
@@ -260,7 +260,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         stored item (all are ``RequestObjectStateError``). An upsert creates an absent item
         without checking ``condition``.
         """
-        flow = flows.update_flow(
+        flow = update_flows.update_flow(
             self._core, partition_id, content_id, command, require_exists, condition
         )
         result: PartitionedContent[ObjT] = run(self._port, flow)
@@ -268,7 +268,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
     def delete(self, partition_id: Ids, content_prefix: Ids) -> None:
         """Delete every item of this content type whose content ids start with the prefix."""
-        run(self._port, flows.delete_flow(self._core, partition_id, content_prefix))
+        run(self._port, write_flows.delete_flow(self._core, partition_id, content_prefix))
 
     def delete_item(
         self,
@@ -281,7 +281,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         """Delete one item; whether one was there. With ``current_version``, only that version;
         with ``condition``, only while it holds on the stored item
         (:class:`~pydantic_dynamo.exceptions.ConditionFailedError` otherwise)."""
-        flow = flows.delete_item_flow(
+        flow = write_flows.delete_item_flow(
             self._core, partition_id, content_id, current_version, condition
         )
         return bool(run(self._port, flow))
@@ -312,13 +312,13 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ObjT]:
         """One item by key; ``content`` is ``None`` when absent or expired."""
         result: GetResponse[ObjT] = run(
-            self._port, flows.get_flow(self._core, partition_id, content_id)
+            self._port, read_flows.get_flow(self._core, partition_id, content_id)
         )
         return result
 
     def get_batch(self, request_ids: Sequence[RequestIds]) -> Iterator[BatchResponse[ObjT]]:
         """Many items by key with BatchGetItem, 100 keys per request, one batch per response."""
-        return iterate(self._port, flows.get_batch_flow(self._core, request_ids))
+        return iterate(self._port, read_flows.get_batch_flow(self._core, request_ids))
 
     def list(
         self,
@@ -333,7 +333,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
 
         ``limit`` is exact, filters included. Each batch's ``cursor`` resumes after it.
         """
-        flow = flows.list_flow(
+        flow = read_flows.list_flow(
             self._core,
             partition_id,
             prefix=content_prefix,
@@ -359,7 +359,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
         Equal bounds list by prefix instead, as 0.4.2 did (``between`` would match only the
         bound itself).
         """
-        flow = flows.list_flow(
+        flow = read_flows.list_flow(
             self._core,
             partition_id,
             between=(content_start, content_end),
@@ -420,7 +420,7 @@ class SyncDynamoRepository(SyncAbstractRepository[ObjT]):
             consistent_read=consistent_read,
             projection=projection,
         )
-        return iterate(self._port, flows.query_index_flow(query))
+        return iterate(self._port, read_flows.query_index_flow(query))
 
     def run_flow(self, flow: Flow) -> Any:
         """Run a flow of this package (for example write-once's) with this repository's client."""

@@ -17,10 +17,11 @@ from typing import Any
 from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code
 from pydantic_dynamo.drivers import run
 from pydantic_dynamo.exceptions import IndexConflictError
-from pydantic_dynamo.flows import UPDATE_ROUNDS, Call, Flow, Sleep
+from pydantic_dynamo.flows import Call, Flow, Sleep
 from pydantic_dynamo.ports import DynamoDBPort
 from pydantic_dynamo.retry import RetryPolicy
 from pydantic_dynamo.transactions import TransactionPlan, TransactReadPlan
+from pydantic_dynamo.update_flows import UPDATE_ROUNDS
 from pydantic_dynamo.write_tokens import new_token
 
 __all__ = ["AsyncTransaction", "Transaction", "transact_get_flow", "transact_write_flow"]

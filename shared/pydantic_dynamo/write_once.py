@@ -42,15 +42,16 @@ from typing import Any, Generic
 
 from pydantic import ValidationError
 
+from pydantic_dynamo.attribute_paths import raw_attr
 from pydantic_dynamo.aws_errors import ErrorKind, classify, error_code, error_response
 from pydantic_dynamo.batching import BatchGetPlan
-from pydantic_dynamo.conditions import raw_attr
 from pydantic_dynamo.exceptions import UnprocessedItemsError
-from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep, run_get_plan
+from pydantic_dynamo.flows import Call, CallMany, Flow, Sleep
 from pydantic_dynamo.models import ObjT, PartitionedContent
 from pydantic_dynamo.operations import RepositoryCore, utc_timestamp
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.prepared import Prepared, param
+from pydantic_dynamo.read_flows import run_get_plan
 from pydantic_dynamo.retry import RETRYABLE_ERROR_CODES
 from pydantic_dynamo.schema import (
     CONTENT_HASH,

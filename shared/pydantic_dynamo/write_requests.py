@@ -1,73 +1,43 @@
-"""The single-item write requests of the repository core, their conditions and their failures.
+"""The single-item write requests of the repository core.
 
-Every write carries the library's own terms (the item is live, the version is the expected one,
-the write token is not ours: :mod:`pydantic_dynamo.write_tokens`) and, for a conditional write,
-the caller's :class:`~pydantic_dynamo.conditions.Condition` on the model, ANDed with them. A
-failed condition is read back from the stored item (``ALL_OLD``) into the typed error that says
-why: absent, another version, already there, or the caller's condition not holding.
+Each request carries the conditions of :mod:`pydantic_dynamo.write_conditions` (the base class
+of :class:`WriteRequests`), and asks for the stored item back (``ALL_OLD``) when they fail, so
+that the failure says why.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic
+from typing import Any
 
 from pydantic import ValidationError
 
 from pydantic_dynamo.codec import encode_field
-from pydantic_dynamo.conditions import Condition, all_of, raw_attr, render
-from pydantic_dynamo.exceptions import (
-    ConditionFailedError,
-    InvalidAttributeError,
-    ItemExistsError,
-    ItemNotFoundError,
-    RequestObjectStateError,
-    VersionConflictError,
-)
-from pydantic_dynamo.expressions import Placeholders, build_update, version_check
+from pydantic_dynamo.condition_rendering import render
+from pydantic_dynamo.conditions import Condition
+from pydantic_dynamo.exceptions import InvalidAttributeError
+from pydantic_dynamo.expressions import Placeholders, build_update
 from pydantic_dynamo.index_updates import IndexUpdate, IndexWrite, index_write, refuse_increments
-from pydantic_dynamo.indexes import IndexSet
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.models import ObjT, PartitionedContent, UpdateCommand
-from pydantic_dynamo.paging import is_expired
-from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import (
     CONTENT_HASH,
     INTERNAL_OBJECT_VERSION,
     INTERNAL_TTL,
     PRIOR_WRITE_TOKEN,
     WRITE_TOKEN,
-    ModelSchema,
 )
+from pydantic_dynamo.write_conditions import EXPIRED, WriteConditions, _now
 from pydantic_dynamo.write_tokens import NOT_MINE, stamp
 
-if TYPE_CHECKING:
-    from pydantic_dynamo.schema_versions import SchemaVersions
-
-__all__ = ["EXPIRED", "WriteRequests", "utc_timestamp"]
+__all__ = ["WriteRequests", "utc_timestamp"]
 
 Item = dict[str, Any]
-
-_ttl = raw_attr(INTERNAL_TTL)
-EXPIRED = Prepared(_ttl <= param("now", "N"))
-"""The item's TTL has passed (its parameter: ``now``)."""
 
 
 def utc_timestamp() -> str:
     """The ``_timestamp`` value for a write made now (ISO format, as 0.4.2 wrote it)."""
     return datetime.now(UTC).isoformat()
-
-
-def _now() -> str:
-    return str(int(time.time()))
-
-
-def _all(terms: list[Condition]) -> Condition:
-    condition = all_of(terms)
-    assert condition is not None  # every write condition has a term
-    return condition
 
 
 def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:
@@ -79,59 +49,9 @@ def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:
     data[parts[-1]] = value
 
 
-class WriteRequests(Generic[ObjT]):
+class WriteRequests(WriteConditions[ObjT]):
     """The write requests of :class:`~pydantic_dynamo.operations.RepositoryCore`, its base
-    class: the attributes declared here are the core's own."""
-
-    table_name: str
-    partition_key: str
-    sort_key: str
-    item_class: type[ObjT]
-    schema: ModelSchema
-    indexes: IndexSet
-    reserved: frozenset[str]
-    versions: SchemaVersions | None
-    _live: Prepared
-    _gone: Prepared
-    _conditions: dict[tuple[str, bool | None, bool], Prepared]
-    encode: Callable[[PartitionedContent[ObjT], str, Item | None], Item]
-    decode: Callable[[Item], PartitionedContent[ObjT]]
-    key: Callable[[Ids, Ids], Item]
-    plain_key: Callable[[Item], dict[str, str]]
-
-    def _write_condition(self, state: str, version: int | None, token: bool) -> Prepared:
-        """The condition of a write: the item's ``state`` (``"live"``, ``"gone"`` or ``""``
-        for either), the expected ``version`` if any, and :func:`not_mine` if ``token``.
-
-        Prepared once per shape (its parameters: ``now``, ``version``, ``token``).
-        """
-        key = (state, None if version is None else version == 1, token)
-        prepared = self._conditions.get(key)
-        if prepared is None:
-            terms = [self._live.condition] if state == "live" else []
-            if state == "gone":
-                terms.append(self._gone.condition)
-            if version is not None:
-                terms.append(version_check(version).condition)
-            if token:
-                terms.append(NOT_MINE.condition)
-            prepared = self._conditions[key] = Prepared(_all(terms))
-        return prepared
-
-    def _also(self, expression: str, condition: Condition, placeholders: Placeholders) -> str:
-        """``expression`` ANDed with the caller's ``condition`` (checked against the model)."""
-        return f"{expression} AND {render(condition, self.schema, placeholders)}"
-
-    def put_guard(self, condition: Condition | None, if_absent: bool) -> Condition:
-        """What a conditional put requires of the stored item: ``condition`` holding on a live
-        item, or with ``if_absent`` no live item (or, with both, either)."""
-        now = _now()
-        held = self._live.bind(now=now) & condition if condition is not None else None
-        if not if_absent:
-            assert held is not None  # a conditional put has a condition or if_absent
-            return held
-        gone = self._gone.bind(now=now)
-        return gone if held is None else gone | held
+    class (the core's own attributes are declared on :class:`WriteConditions`)."""
 
     def put_request(
         self,
@@ -219,7 +139,7 @@ class WriteRequests(Generic[ObjT]):
         if unchanged is not None:
             rendered += " AND " + render(unchanged, None, placeholders)
         if self.versions is not None and not creating:
-            # An item of an older shape is migrated first (flows.update_flow), never mixed.
+            # An item of an older shape is migrated first (update_flows.update_flow), never mixed.
             rendered += " AND " + render(self.versions.is_current, None, placeholders)
         if condition is not None:
             rendered = self._also(rendered, condition, placeholders)
@@ -329,7 +249,8 @@ class WriteRequests(Generic[ObjT]):
             values["version"] = str(expected_version)
         rendered = prepared.render(placeholders, values)
         if self.versions is not None:
-            # Over an older shape, its leftovers would stay: migrated first (flows.save_flow).
+            # Over an older shape, its leftovers would stay: migrated first
+            # (update_flows.save_flow).
             current = self.versions.is_current
             if expected_version is None:
                 current = self._gone.bind(now=_now()) | current
@@ -407,39 +328,3 @@ class WriteRequests(Generic[ObjT]):
             "ConditionExpression": EXPIRED.render(placeholders, {"now": _now()}),
         }
         return placeholders.add_to(request)
-
-    def stored_view(self, raw: Item) -> PartitionedContent[ObjT] | Item:
-        """A stored item as a content of this repository's model, or raw when it does not
-        decode as one (another writer's item, an older model)."""
-        try:
-            return self.decode(raw)
-        except (ValueError, KeyError, TypeError):  # ValidationError is a ValueError
-            return raw
-
-    def condition_failure(
-        self,
-        key: Item,
-        error_response: Item,
-        expected_version: int | None,
-        *,
-        conditional: bool = False,
-        if_absent: bool = False,
-    ) -> RequestObjectStateError:
-        """The typed error for a ConditionalCheckFailed answer, from the stored item
-        (``ALL_OLD``): :class:`ItemNotFoundError` when none is live,
-        :class:`ItemExistsError` for a put ``if_absent``, :class:`VersionConflictError` when it
-        holds another version than ``expected_version``, :class:`ConditionFailedError` when
-        the write was ``conditional`` (the caller's condition did not hold)."""
-        plain = self.plain_key(key)
-        stored = error_response.get("Item")
-        if not stored or is_expired(stored, int(time.time())):
-            return ItemNotFoundError(plain)
-        if if_absent:
-            return ItemExistsError(plain, self.stored_view(stored), stored)
-        raw_version = stored.get(INTERNAL_OBJECT_VERSION, {}).get("N")
-        actual = int(raw_version) if raw_version else 1
-        if conditional and (expected_version is None or actual == expected_version):
-            return ConditionFailedError(plain, self.stored_view(stored), stored)
-        if expected_version is None:
-            return RequestObjectStateError(f"condition failed for {plain}", plain)
-        return VersionConflictError(plain, expected_version, actual)

@@ -13,7 +13,7 @@ a resend is still recognised when one other update landed between the first try 
 (the transport's retry delay). A whole-item put keeps only its own token. 0.4.2 ignores both
 attributes when reading.
 
->>> from pydantic_dynamo.conditions import render
+>>> from pydantic_dynamo.condition_rendering import render
 >>> placeholders = Placeholders()
 >>> stamp(placeholders, "tok"), render(not_mine("tok"), None, placeholders)
 ('#n0 = if_not_exists(#n1, :v0), #n1 = :v1', 'NOT (#n1 = :v1 OR #n0 = :v1)')
@@ -26,7 +26,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pydantic_dynamo.conditions import Condition, raw_attr
+from pydantic_dynamo.attribute_paths import raw_attr
+from pydantic_dynamo.conditions import Condition
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.prepared import Prepared, param
 from pydantic_dynamo.schema import PRIOR_WRITE_TOKEN, WRITE_TOKEN

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pydantic_dynamo import Condition, FilterCommand, InvalidAttributeError, attr
-from pydantic_dynamo.conditions import AttributePath, raw_attr, render
+from pydantic_dynamo.attribute_paths import AttributePath, raw_attr
+from pydantic_dynamo.condition_rendering import render
 from pydantic_dynamo.expressions import build_filter
 from pydantic_dynamo.placeholders import Placeholders
 from pydantic_dynamo.prepared import Prepared, param

@@ -26,7 +26,7 @@ from pydantic_dynamo import (
     UpdateCommand,
     attr,
 )
-from pydantic_dynamo.conditions import field_names, render
+from pydantic_dynamo.condition_rendering import field_names, render
 from pydantic_dynamo.index_queries import index_query
 from pydantic_dynamo.indexes import IndexSet, IndexUpdate, changed_since, still_as_read
 from pydantic_dynamo.operations import RepositoryCore

@@ -9,10 +9,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pydantic_dynamo.flows import Call, Emit, get_batch_flow, list_flow
+from pydantic_dynamo.flows import Call, Emit
 from pydantic_dynamo.keys import Ids
 from pydantic_dynamo.operations import RepositoryCore
 from pydantic_dynamo.paging import is_expired
+from pydantic_dynamo.read_flows import get_batch_flow, list_flow
 from pydantic_dynamo.schema import INTERNAL_TTL
 from tests.unit.test_paging import PK, SK, Actor
 from tests.unit.test_paging import actor_core as _core

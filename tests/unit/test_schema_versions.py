@@ -15,7 +15,7 @@ from pydantic_dynamo.exceptions import (
     ReservedAttributeError,
     SchemaVersionError,
 )
-from pydantic_dynamo.flows import Call, save_flow, update_flow
+from pydantic_dynamo.flows import Call
 from pydantic_dynamo.migrate import SchemaMigration
 from pydantic_dynamo.models import PartitionedContent, UpdateCommand
 from pydantic_dynamo.operations import RepositoryCore
@@ -24,6 +24,7 @@ from pydantic_dynamo.rewrites import rewrite_page_flow
 from pydantic_dynamo.scan import ScanPage
 from pydantic_dynamo.schema import INTERNAL_ATTRIBUTES, SCHEMA_VERSION
 from pydantic_dynamo.schema_versions import SchemaVersions, migration_put
+from pydantic_dynamo.update_flows import save_flow, update_flow
 from records_service.content_types import ContentType
 from tests.versioned_models import BY_LAST, TABLE, VERSIONS, Actor, shaped
 
