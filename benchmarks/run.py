@@ -15,8 +15,8 @@ reads two global indexes; ``units`` times transactions of 10 puts, a collection 
 and its reviews) and counts, against PynamoDB and pydynox. Issue 15's targets (below every peer,
 at most 0.25x raw boto3, ``list`` at most 15 µs of CPU per item) are marked met or missed from
 the run's figures. Then the codec micro-benchmark runs (``benchmarks.codec_bench``).
-``--write-docs`` rewrites ``docs/benchmarks.md``, keeping its hand-written sections between
-markers (the schema-compiled codec's notes, the service benchmark's section).
+``--write-docs`` rewrites ``docs/benchmarks.md``, keeping the sections between markers that it
+does not write (the schema-compiled codec's notes, the request-path and service benchmarks').
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from benchmarks import codec_bench, service_bench, venv042, venv_peers
+from benchmarks import codec_bench, request_path, service_bench, venv042, venv_peers
 from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
 from benchmarks.workload import (
@@ -1096,9 +1096,14 @@ def write_docs(
         ]
     if problems:
         parts += ["## Problems seen in this run", "", *(f"- {p}" for p in problems), ""]
-    # Hand-written sections the generator keeps, after its own: the schema-compiled codec's
-    # notes (its figures are the codec table's compiled rows), then the service benchmark's.
-    kept = service_bench.kept_section(DOCS, MODEL_CODEC_MARKERS) + service_bench.kept_section(DOCS)
+    # Sections the generator keeps, after its own: the schema-compiled codec's notes (its
+    # figures are the codec table's compiled rows), then the request-path benchmark's and the
+    # service benchmark's (each written by its own program).
+    kept = (
+        service_bench.kept_section(DOCS, MODEL_CODEC_MARKERS)
+        + service_bench.kept_section(DOCS, request_path.MARKERS)
+        + service_bench.kept_section(DOCS)
+    )
     DOCS.write_text("\n".join(parts) + kept)
 
 

@@ -1,0 +1,78 @@
+"""The generated sections of docs/benchmarks.md: each program replaces its own, keeps the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import request_path, service_bench
+
+OTHER = "<!-- other:start -->\nhand-written\n<!-- other:end -->"
+
+
+def _write(path: Path, body: str) -> None:
+    service_bench.write_section(
+        body,
+        "python -m benchmarks.request_path",
+        path,
+        markers=request_path.MARKERS,
+        heading=request_path.HEADING,
+        module="benchmarks.request_path",
+        intro="How it is measured.",
+    )
+
+
+def test_a_section_is_appended_then_replaced_in_place(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Benchmarks\n\n{OTHER}\n")
+    _write(docs, "first figures")
+    _write(docs, "second figures")
+    text = docs.read_text()
+    assert text.count(request_path.MARKERS[0]) == 1
+    assert "second figures" in text
+    assert "first figures" not in text
+    assert OTHER in text
+    assert "edit benchmarks/request_path.py, not this section" in text
+    assert f"## {request_path.HEADING}\n" in text
+
+
+def test_kept_section_returns_the_marked_text(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Benchmarks\n\n{OTHER}\n")
+    _write(docs, "figures")
+    kept = service_bench.kept_section(docs, request_path.MARKERS)
+    assert kept.strip().startswith(request_path.MARKERS[0])
+    assert kept.strip().endswith(request_path.MARKERS[1])
+    assert "figures" in kept
+    assert "hand-written" not in kept
+    assert service_bench.kept_section(docs, ("<!-- none:start -->", "<!-- none:end -->")) == ""
+
+
+def test_the_service_section_keeps_its_own_heading(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    service_bench.write_section("rows", "python -m benchmarks.service_bench", docs)
+    text = docs.read_text()
+    assert text.count(service_bench.START) == 1
+    assert "## The service's functions against reference handlers" in text
+    assert "edit benchmarks/service_bench.py, not this section" in text
+
+
+def test_docs_body_states_the_warm_and_live_costs() -> None:
+    names = [
+        "socket floor (recorded request, sendall + recv)",
+        "HttpPool.post (same request)",
+        "repository, live (sync)",
+        "repository, live (async)",
+        "repository, canned answers (sync)",
+        "repository, canned answers (async)",
+    ]
+    figures = [40.0, 80.0, 200.0, 260.0, 30.0, 32.0]
+    times = {
+        f"{op}: {name}": [value, value + 2]
+        for op in ("get", "update")
+        for name, value in zip(names, figures, strict=True)
+    }
+    body = request_path.docs_body(times, calls=10, repeat=2)
+    assert "| get: repository, live (sync) | 201.0 (200.0-202.0) |" in body
+    # live 201 minus the pool's 81 is 120 µs, against 31 warm: 3.9 times as much.
+    assert "- get, sync: the repository's own Python is 31 µs warm and 120 µs" in body
+    assert "3.9 times as much; the socket floor is 41." in body
