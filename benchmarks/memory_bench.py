@@ -1,6 +1,6 @@
 """Peak memory of a listing streamed page by page against one that keeps every item.
 
-    python -m benchmarks.memory_bench [--counts 2000,10000,20000] [--pad 900]
+    python -m benchmarks.memory_bench [--counts 2000,10000,20000] [--pad 900] [--write-docs]
 
 One DynamoDB Local (in memory); per count N, a fresh table holding N items of a small model
 padded to about 1 KB (so a Query page, capped at 1 MB by DynamoDB, holds about a thousand),
@@ -13,12 +13,14 @@ written with ``put_batch``. Then, per mode, a fresh process lists the partition 
 
 Each child reports the growth of its peak RSS (``VmHWM``, from just before the listing) and, in
 a second listing of the same table, the peak of ``tracemalloc`` (Python allocations only, traced
-from just before it). A benchmark: it prints, and asserts nothing.
+from just before it). A benchmark: it prints, and asserts nothing. ``--write-docs`` replaces
+its section of ``docs/benchmarks.md`` (which ``benchmarks.run`` keeps when it rewrites the file).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import json
 import os
@@ -35,6 +37,7 @@ from pydantic import BaseModel
 if __package__ in (None, ""):  # run as `python benchmarks/memory_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import service_bench
 from benchmarks.admin import BENCH_KEY, admin_client
 from local_stack.dynamodb_local import create_records_table, start_dynamodb_local
 from pydantic_dynamo import PartitionedContent, SyncDynamoRepository
@@ -174,12 +177,37 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+MARKERS = ("<!-- memory-bench:start -->", "<!-- memory-bench:end -->")
+HEADING = "Memory of a listing streamed page by page"
+
+
+def per_item_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The table's reading: the memory each kept item adds (from the smallest count to the
+    largest), and the streamed peak's range over the counts."""
+    small, large = rows[0], rows[-1]
+    streamed = [row["stream"]["rss_growth_mib"] for row in rows]
+    lines = [
+        f"- stream: the peak grows {min(streamed):.1f}-{max(streamed):.1f} MiB whatever the "
+        f"count ({small['stream']['items']} to {large['stream']['items']} items): one page "
+        "at a time."
+    ]
+    added = large["keep"]["items"] - small["keep"]["items"]
+    if added > 0:
+        grown = large["keep"]["rss_growth_mib"] - small["keep"]["rss_growth_mib"]
+        lines.append(
+            f"- keep: each item kept adds {grown * 1024 / added:.2f} KiB of peak RSS (its "
+            "model and content, from the smallest count to the largest)."
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Peak memory of streamed and kept listings.")
     parser.add_argument("--counts", default="2000,10000,20000", help="item counts")
     parser.add_argument("--pad", type=int, default=900, help="padding bytes per item")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--table", help=argparse.SUPPRESS)
+    parser.add_argument("--write-docs", action="store_true", help="rewrite its docs section")
     args = parser.parse_args(argv)
     if args.child:
         print(_PREFIX + json.dumps(child(args.table, args.child)))
@@ -199,7 +227,27 @@ def main(argv: list[str] | None = None) -> int:
                 admin.delete_table(TableName=table)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-    print(format_table(rows))
+    now = datetime.datetime.now(datetime.UTC)
+    body = "\n".join(
+        [
+            f"Measured {now:%Y-%m-%d %H:%M} UTC, load average (1 min) "
+            f"{os.getloadavg()[0]:.2f}; items padded by {args.pad} bytes.",
+            "",
+            format_table(rows),
+            "",
+            *per_item_lines(rows),
+        ]
+    )
+    print(body)
+    if args.write_docs:
+        service_bench.write_program_section(
+            body,
+            argv,
+            module="benchmarks.memory_bench",
+            markers=MARKERS,
+            heading=HEADING,
+            intro=(__doc__ or "").split("\n\n", 2)[2].partition(" ``--write-docs``")[0].strip(),
+        )
     return 0
 
 

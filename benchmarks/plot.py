@@ -27,6 +27,8 @@ LABELS = {
     "0.4.2": "pydantic-dynamo 0.4.2",
     "pydynox": "pydynox (Rust core)",
     "aiodynamo": "aiodynamo (aiohttp)",
+    "aiodynamo-httpx": "aiodynamo (httpx)",
+    "floor-async": "raw aioboto3, pre-serialized (async floor)",
 }
 
 

@@ -30,10 +30,8 @@ import asyncio
 import datetime
 import functools
 import os
-import shlex
 import socket
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -210,11 +208,12 @@ def docs_body(times: dict[str, list[float]], calls: int, repeat: int) -> str:
         for side in ("sync", "async"):
             live = median[f"{op}: repository, live ({side})"]
             warm = median[f"{op}: repository, canned answers ({side})"]
+            rest = live - pool
+            loop = " (with the event loop's own I/O work)" if side == "async" else ""
             lines.append(
-                f"- {op}, {side}: the repository's own Python is {warm:.0f} µs warm and "
-                f"{live - pool:.0f} µs in the live call (live {live:.0f} minus the pool's "
-                f"{pool:.0f}), {(live - pool) / warm:.1f} times as much; the socket floor is "
-                f"{floor:.0f}."
+                f"- {op}, {side}: the repository's Python costs {warm:.0f} µs warm; in the live "
+                f"call, everything but the pool's {pool:.0f} µs exchange costs {rest:.0f}{loop}, "
+                f"{rest / warm:.1f} times as much; the socket floor is {floor:.0f}."
             )
     return "\n".join(lines)
 
@@ -308,13 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     section = docs_body(times, args.calls, args.repeat)
     print(section.rpartition("|\n")[2])
     if args.write_docs:
-        words = sys.argv[1:] if argv is None else argv
-        service_bench.write_section(
+        service_bench.write_program_section(
             section,
-            shlex.join([".venv/bin/python", "-m", "benchmarks.request_path", *words]),
+            argv,
+            module="benchmarks.request_path",
             markers=MARKERS,
             heading=HEADING,
-            module="benchmarks.request_path",
             intro=(__doc__ or "").split("\n\n", 1)[1].rpartition("\n\n``python")[0].strip(),
         )
     return 0

@@ -16,7 +16,8 @@ and its reviews) and counts, against PynamoDB and pydynox. Issue 15's targets (b
 at most 0.25x raw boto3, ``list`` at most 15 µs of CPU per item) are marked met or missed from
 the run's figures. Then the codec micro-benchmark runs (``benchmarks.codec_bench``).
 ``--write-docs`` rewrites ``docs/benchmarks.md``, keeping the sections between markers that it
-does not write (the schema-compiled codec's notes, the request-path and service benchmarks').
+does not write (the schema-compiled codec's notes, the request-path, memory and service
+benchmarks').
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from benchmarks import codec_bench, request_path, service_bench, venv042, venv_peers
+from benchmarks import (
+    codec_bench,
+    memory_bench,
+    request_path,
+    service_bench,
+    venv042,
+    venv_peers,
+)
 from benchmarks.admin import admin_client
 from benchmarks.harness import RESULT_PREFIX, CapacityMeter
 from benchmarks.workload import (
@@ -73,6 +81,8 @@ FLOOR_NV = "floor-nv"
 OLD = "0.4.2"
 OURS_OWN = "ours-own"
 OURS_ASYNC = "ours-async"
+FLOOR_ASYNC = "floor-async"
+AIODYNAMO_HTTPX = "aiodynamo-httpx"
 CRUD = "crud"
 WRITE_ONCE = "write_once"
 INDEX = "index"
@@ -152,6 +162,14 @@ LIBS: tuple[Lib, ...] = (
         "aiohttp",
         peers_venv=True,
     ),
+    Lib(
+        AIODYNAMO_HTTPX,
+        "aiodynamo (httpx)",
+        "benchmarks.runner_aiodynamo",
+        "httpx",
+        peers_venv=True,
+    ),
+    Lib(FLOOR_ASYNC, "raw aioboto3 (async floor)", "benchmarks.runner_floor_async"),
     # The async repository on each transport (benchmarks/runner_ours_async.py).
     Lib(
         OURS_ASYNC,
@@ -455,10 +473,11 @@ def format_targets(
 
 
 # Issue 15's targets, op by op, for ours sync and ours async (each with its own client): CPU
-# below every peer that ran, at most RAW_RATIO of raw boto3's (the sync floor: there is no raw
-# async runner), and ``list`` at most LIST_US_PER_ITEM µs of CPU per item.
+# below every peer that ran, at most RAW_RATIO of raw boto3's (the sync floor, the lower of the
+# two: the async floor, raw aioboto3, is shown beside it), and ``list`` at most
+# LIST_US_PER_ITEM µs of CPU per item.
 TARGET_LIBS = (OURS_OWN, OURS_ASYNC)
-PEERS = (PYNAMODB, "pydynox", "aiodynamo")
+PEERS = (PYNAMODB, "pydynox", "aiodynamo", AIODYNAMO_HTTPX)
 RAW_RATIO = 0.25
 LIST_US_PER_ITEM = 15.0
 
@@ -471,12 +490,14 @@ def format_peer_targets(summary: Summary, ops: tuple[str, ...], workload: Worklo
     """Issue 15's targets on ``ops``: each ours library against raw boto3 and every peer that
     ran the op, then the ``list`` per-item target."""
     peers = [key for key in PEERS if key in summary]
+    async_floor = FLOOR_ASYNC in summary
     lines = [
         "| op | lib | CPU ms | x raw | ≤ "
         f"{RAW_RATIO}x raw "
+        + ("| x raw aioboto3 " if async_floor else "")
         + "".join(f"| x {_lib(key).label} " for key in peers)
         + "| below every peer |",
-        "|---|---|---:|---:|---|" + "---:|" * len(peers) + "---|",
+        "|---|---|---:|---:|---|" + "---:|" * (len(peers) + async_floor) + "---|",
     ]
     per_item = []
     for op in ops:
@@ -491,9 +512,14 @@ def format_peer_targets(summary: Summary, ops: tuple[str, ...], workload: Worklo
             theirs = [summary[peer].get(op) for peer in peers]
             ran = [t for t in theirs if t is not None]
             below = _mark(all(m["cpu_ms"] < t["cpu_ms"] for t in ran)) if ran else "-"
+            floor_cell = (
+                f"| {_ratio(m['cpu_ms'], summary[FLOOR_ASYNC].get(op), 'cpu_ms')} "
+                if async_floor
+                else ""
+            )
             lines.append(
                 f"| {op} | {_lib(key).label} | {m['cpu_ms']:.1f} "
-                f"| {_ratio(m['cpu_ms'], raw, 'cpu_ms')} | {raw_cell} "
+                f"| {_ratio(m['cpu_ms'], raw, 'cpu_ms')} | {raw_cell} {floor_cell}"
                 + "".join(f"| {_ratio(m['cpu_ms'], t, 'cpu_ms')} " for t in theirs)
                 + f"| {below} |"
             )
@@ -727,7 +753,8 @@ def _load_text(loads: dict[str, Any]) -> str:
 
 # The peers' description and the plot, shared by the generated page and the notes that quote it.
 PEERS_TEXT = (
-    "- **pydynox** (Rust core) and **aiodynamo** (asyncio, aiohttp), in their own venv "
+    "- **pydynox** (Rust core) and **aiodynamo** (asyncio, on aiohttp and on httpx), in their "
+    "own venv "
     "(`benchmarks/venv_peers.py`): each one's client with plain dicts in and out "
     "(`benchmarks/peer_items.py`), converting values to AttributeValues itself, paging, "
     "batching and retrying unprocessed work; `update` asks for `ALL_NEW` (the new state, as "
@@ -767,7 +794,8 @@ def _crud_parts(
         "`get_item`, `update_item` (`SET` one attribute, `ADD` the version; no "
         "`ReturnValues`). *no param validation* is the same with "
         "`Config(parameter_validation=False)`: botocore's stock wire path without its "
-        "validation pass.",
+        "validation pass. *raw aioboto3 (async floor)* makes the same calls, awaited, on an "
+        "aioboto3 client (`benchmarks/runner_floor_async.py`).",
         "- The *client of* lines above show how each client is wired (serializer, parser "
         "factory, retry mode, or its class when it is not a botocore client): a client this "
         "library builds itself may replace parts of boto3 for data-plane calls, while a "
@@ -808,7 +836,16 @@ def _crud_parts(
 
 
 # What the async rows of the crud table are compared with, in the async section.
-ASYNC_REFERENCES = ("ours-async-042", "ours-async-aioboto3", OURS_OWN, "aiodynamo", FLOOR, OLD)
+ASYNC_REFERENCES = (
+    "ours-async-042",
+    "ours-async-aioboto3",
+    OURS_OWN,
+    "aiodynamo",
+    AIODYNAMO_HTTPX,
+    FLOOR_ASYNC,
+    FLOOR,
+    OLD,
+)
 
 
 def _async_parts(summary: Summary) -> list[str]:
@@ -840,9 +877,10 @@ def _async_parts(summary: Summary) -> list[str]:
         "an aioboto3 resource and its table, as 0.4.2's README does (the repository reaches the "
         "resource's endpoint through `AsyncLeanClient`); *on aioboto3*: that construction with "
         "`PYDANTIC_DYNAMO_TRANSPORT=boto3`, so requests go through the resource's aiobotocore "
-        "client (0.4.2's transport under this library's codec). There is no raw aioboto3 "
-        "runner: *on aioboto3* stands for the async stack without the lean transport. The "
-        "async repository's CPU, divided by each other row's (medians of this run):",
+        "client (0.4.2's transport under this library's codec). *raw aioboto3 (async floor)*: "
+        "`benchmarks/runner_floor_async.py`, the sync floor's calls awaited on an aioboto3 "
+        "client, items serialized before the clock, nothing decoded. The async repository's "
+        "CPU, divided by each other row's (medians of this run):",
         "",
         *lines,
         "",
@@ -1097,11 +1135,12 @@ def write_docs(
     if problems:
         parts += ["## Problems seen in this run", "", *(f"- {p}" for p in problems), ""]
     # Sections the generator keeps, after its own: the schema-compiled codec's notes (its
-    # figures are the codec table's compiled rows), then the request-path benchmark's and the
-    # service benchmark's (each written by its own program).
+    # figures are the codec table's compiled rows), then the request-path, memory and service
+    # benchmarks' (each written by its own program).
     kept = (
         service_bench.kept_section(DOCS, MODEL_CODEC_MARKERS)
         + service_bench.kept_section(DOCS, request_path.MARKERS)
+        + service_bench.kept_section(DOCS, memory_bench.MARKERS)
         + service_bench.kept_section(DOCS)
     )
     DOCS.write_text("\n".join(parts) + kept)

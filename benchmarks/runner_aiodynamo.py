@@ -1,18 +1,20 @@
-"""aiodynamo (asyncio, aiohttp) on the same workload: plain dicts in and out.
+"""aiodynamo (asyncio) on the same workload: plain dicts in and out.
 
 aiodynamo converts Python values to AttributeValues and back in Python, signs with its own
-SigV4 and sends with aiohttp; batches are chunked here (25 writes, 100 keys) as its API
-expects, with unprocessed work retried. Updates ask for ``ALL_NEW`` as this library's update
-returns the new state. Every HTTP request is counted by wrapping ``Client.send_request``.
+SigV4 and sends with its HTTP adapter for aiohttp (variant ``aiohttp``) or httpx (``httpx``);
+batches are chunked here (25 writes, 100 keys) as its API expects, with unprocessed work
+retried. Updates ask for ``ALL_NEW`` as this library's update returns the new state. Every HTTP
+request is counted by wrapping ``Client.send_request``.
 
-``.bench-venv-peers/bin/python -m benchmarks.runner_aiodynamo --endpoint URL --table NAME``
+``.bench-venv-peers/bin/python -m benchmarks.runner_aiodynamo --endpoint URL --table NAME
+[--variant httpx]``
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
 from typing import Any
 
@@ -21,13 +23,17 @@ from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ItemNotFound
 from aiodynamo.expressions import F, HashKey, RangeKey
 from aiodynamo.http.aiohttp import AIOHTTP
+from aiodynamo.http.httpx import HTTPX
 from aiodynamo.models import BatchGetRequest, BatchWriteRequest, ReturnValues
 from aiohttp import ClientSession
+from httpx import AsyncClient
 from yarl import URL
 
 from benchmarks import harness
 from benchmarks.peer_items import PARTITION_VALUE, SORT_PREFIX, items, key
 from benchmarks.workload import OP_SETS, PARTITION_KEY, SORT_KEY, Workload
+
+VARIANTS = ("aiohttp", "httpx")
 
 
 class AiodynamoRunner:
@@ -100,12 +106,23 @@ class AiodynamoRunner:
         return len(self.updated)
 
 
+@contextlib.asynccontextmanager
+async def _http(variant: str) -> AsyncIterator[AIOHTTP | HTTPX]:
+    """aiodynamo's HTTP adapter of the variant, over a session of its library."""
+    if variant == "httpx":
+        async with AsyncClient() as httpx_client:
+            yield HTTPX(httpx_client)
+        return
+    async with ClientSession() as session:
+        yield AIOHTTP(session)
+
+
 async def amain(args: Any) -> None:
     workload = harness.workload_from(args)
     counter = harness.RequestCounter()
-    async with ClientSession() as session:
+    async with _http(args.variant) as http:
         client = Client(
-            AIOHTTP(session),
+            http,
             StaticCredentials(Key("bench", "bench")),
             "us-east-1",
             endpoint=URL(args.endpoint),
@@ -131,15 +148,15 @@ async def amain(args: Any) -> None:
     }
     harness.emit(
         "aiodynamo",
-        "aiohttp",
+        args.variant,
         results,
-        versions={"aiodynamo": version("aiodynamo"), "aiohttp": version("aiohttp")},
+        versions={"aiodynamo": version("aiodynamo"), args.variant: version(args.variant)},
         checks=checks,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    asyncio.run(amain(harness.parse_args(argv, ("aiohttp",))))
+    asyncio.run(amain(harness.parse_args(argv, VARIANTS)))
 
 
 if __name__ == "__main__":

@@ -396,6 +396,30 @@ def write_section(
     path.write_text(text)
 
 
+def write_program_section(
+    body: str,
+    argv: list[str] | None,
+    *,
+    module: str,
+    markers: tuple[str, str],
+    heading: str,
+    intro: str,
+    path: Path = DOCS,
+) -> None:
+    """:func:`write_section` for another benchmark program: its command is ``module`` run
+    with ``argv`` (the process's own arguments when ``None``)."""
+    words = sys.argv[1:] if argv is None else argv
+    write_section(
+        body,
+        shlex.join([".venv/bin/python", "-m", module, *words]),
+        path,
+        markers=markers,
+        heading=heading,
+        module=module,
+        intro=intro,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="timed invocations per op")

@@ -1,4 +1,4 @@
-"""The venv of the peer libraries (pydynox, PynamoDB, aiodynamo with aiohttp) and of the plot.
+"""The venv of the peer libraries (pydynox, PynamoDB, aiodynamo on aiohttp and httpx) and the plot.
 
 In ``.bench-venv-peers/`` (git-ignored), holding exactly ``benchmarks/requirements-peers.txt``,
 so that neither the peers nor matplotlib enter the project's dev dependencies.
@@ -13,7 +13,7 @@ from benchmarks import venvs
 
 VENV_DIR = venvs.ROOT / ".bench-venv-peers"
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-peers.txt"
-_CHECK = "import pydynox, pynamodb, aiodynamo, aiohttp, matplotlib"
+_CHECK = "import pydynox, pynamodb, aiodynamo, aiohttp, httpx, matplotlib"
 
 
 def ensure_venv() -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks import request_path, service_bench
+from benchmarks import memory_bench, request_path, service_bench
 
 OTHER = "<!-- other:start -->\nhand-written\n<!-- other:end -->"
 
@@ -74,5 +74,26 @@ def test_docs_body_states_the_warm_and_live_costs() -> None:
     body = request_path.docs_body(times, calls=10, repeat=2)
     assert "| get: repository, live (sync) | 201.0 (200.0-202.0) |" in body
     # live 201 minus the pool's 81 is 120 µs, against 31 warm: 3.9 times as much.
-    assert "- get, sync: the repository's own Python is 31 µs warm and 120 µs" in body
-    assert "3.9 times as much; the socket floor is 41." in body
+    assert "- get, sync: the repository's Python costs 31 µs warm; in the live call" in body
+    assert "the pool's 81 µs exchange costs 120, 3.9 times as much; the socket floor is 41." in body
+    assert "costs 180 (with the event loop's own I/O work), 5.5 times as much" in body
+
+
+def test_memory_lines_read_the_streamed_peak_and_the_cost_per_kept_item() -> None:
+    rows = [
+        {
+            "stream": {"items": 2000, "rss_growth_mib": 7.1},
+            "keep": {"items": 2000, "rss_growth_mib": 9.6},
+        },
+        {
+            "stream": {"items": 20000, "rss_growth_mib": 8.1},
+            "keep": {"items": 20000, "rss_growth_mib": 54.9},
+        },
+    ]
+    lines = memory_bench.per_item_lines(rows)
+    assert lines[0] == (
+        "- stream: the peak grows 7.1-8.1 MiB whatever the count (2000 to 20000 items): "
+        "one page at a time."
+    )
+    # (54.9 - 9.6) MiB over 18,000 more items.
+    assert lines[1].startswith("- keep: each item kept adds 2.58 KiB of peak RSS")
