@@ -21,7 +21,10 @@ OPS = ("put_batch", "list", "get_batch", "get", "update")
 # benchmarks.run's library keys, in plotting order, and their legend labels.
 LABELS = {
     "ours-own": "ours, own client (lean transport)",
+    "ours-async": "ours async, own lean client",
+    "ours-async-042": "ours async, 0.4.2 construction (lean)",
     "ours": "ours, boto3 client passed in",
+    "ours-async-aioboto3": "ours async on aioboto3",
     "floor": "raw boto3, pre-serialized (floor)",
     "floor-nv": "raw boto3, no param validation",
     "0.4.2": "pydantic-dynamo 0.4.2",
@@ -29,6 +32,7 @@ LABELS = {
     "aiodynamo": "aiodynamo (aiohttp)",
     "aiodynamo-httpx": "aiodynamo (httpx)",
     "floor-async": "raw aioboto3, pre-serialized (async floor)",
+    "pynamodb": "PynamoDB",
 }
 
 
@@ -47,13 +51,22 @@ def plot(results: dict[str, list[dict[str, Any]]], labels: dict[str, str], out: 
 
     keys = [key for key in labels if key in results]
     width = 0.8 / len(keys)
-    figure, axes = plt.subplots(figsize=(11, 5.5), dpi=120)
+    colors = plt.get_cmap("tab20").colors  # one color a library, for up to 20
+    figure, axes = plt.subplots(figsize=(12, 6), dpi=120)
     for index, key in enumerate(keys):
         stats = [cpu_ms(results[key], op) for op in OPS]
         positions = [i + (index - (len(keys) - 1) / 2) * width for i in range(len(OPS))]
         medians = [s[0] for s in stats]
         errors = [[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]]
-        axes.bar(positions, medians, width, yerr=errors, capsize=2, label=labels[key])
+        axes.bar(
+            positions,
+            medians,
+            width,
+            yerr=errors,
+            capsize=2,
+            label=labels[key],
+            color=colors[index % len(colors)],
+        )
     axes.set_xticks(range(len(OPS)), [f"{op}" for op in OPS])
     axes.set_ylabel("client CPU per operation, ms (median; whiskers min-max)")
     axes.set_title("Client CPU per operation (n=2000; get/update x200; get_batch 500)")
