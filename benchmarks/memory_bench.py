@@ -178,6 +178,18 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 MARKERS = ("<!-- memory-bench:start -->", "<!-- memory-bench:end -->")
+
+
+def _intro() -> str:
+    """The docs section's opening: this docstring after its title and command line, up to
+    what it says of ``--write-docs``."""
+    parts = (__doc__ or "").split("\n\n", 2)
+    text, separator, _ = parts[-1].partition(" ``--write-docs``")
+    if len(parts) < 3 or not separator:
+        raise RuntimeError("memory_bench's docstring lost its command line or --write-docs")
+    return text.strip()
+
+
 HEADING = "Memory of a listing streamed page by page"
 
 
@@ -246,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             module="benchmarks.memory_bench",
             markers=MARKERS,
             heading=HEADING,
-            intro=(__doc__ or "").split("\n\n", 2)[2].partition(" ``--write-docs``")[0].strip(),
+            intro=_intro(),
         )
     return 0
 

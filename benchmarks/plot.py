@@ -51,7 +51,8 @@ def plot(results: dict[str, list[dict[str, Any]]], labels: dict[str, str], out: 
 
     keys = [key for key in labels if key in results]
     width = 0.8 / len(keys)
-    colors = plt.get_cmap("tab20").colors  # one color a library, for up to 20
+    # Ten distinct colors, then the same ten hatched: no two libraries look alike.
+    colors = plt.get_cmap("tab10").colors
     figure, axes = plt.subplots(figsize=(12, 6), dpi=120)
     for index, key in enumerate(keys):
         stats = [cpu_ms(results[key], op) for op in OPS]
@@ -66,6 +67,8 @@ def plot(results: dict[str, list[dict[str, Any]]], labels: dict[str, str], out: 
             capsize=2,
             label=labels[key],
             color=colors[index % len(colors)],
+            hatch="///" if index >= len(colors) else None,
+            edgecolor="white" if index >= len(colors) else None,
         )
     axes.set_xticks(range(len(OPS)), [f"{op}" for op in OPS])
     axes.set_ylabel("client CPU per operation, ms (median; whiskers min-max)")

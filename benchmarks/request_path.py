@@ -4,11 +4,12 @@ For ``get`` and ``update`` of one workload item (the side-by-side benchmark's si
 each timed in ``--repeat`` interleaved rounds of ``--calls`` calls, against a DynamoDB Local
 started here (client process CPU, ``time.process_time``, median per call in µs):
 
-- *socket floor*: the repository's own signed request for the operation, recorded once, written
+- *socket floor*: the repository's own signed requests for the operation, recorded (three,
+  sent in turn: an update's write token refuses a resend of the last two writes), each written
   with one ``sendall`` on a kept-alive ``TCP_NODELAY`` socket and its answer read with ``recv``
-  until its ``Content-Length`` is in: the kernel's loopback and the wake-up after the wait, with
-  as little Python as a client can have;
-- *HttpPool.post*: the same bytes through the lean transport's pool (the sans-I/O parser
+  until its ``Content-Length`` is in, and checked to be a 200: the kernel's loopback and the
+  wake-up after the wait, with as little Python as a client can have;
+- *HttpPool.post*: the same requests through the lean transport's pool (the sans-I/O parser
   included);
 - *repository, live*: ``SyncDynamoRepository.get`` / ``.update`` and the async repository's
   (own lean clients), as the side-by-side benchmark runs them;
@@ -28,7 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import functools
+import itertools
 import os
 import socket
 import statistics
@@ -64,14 +65,20 @@ HEADING = "Where one request's CPU goes"
 TABLE = "request-path-bench"
 ITEMS = 20
 OPERATIONS = ("GetItem", "UpdateItem")
+# Requests recorded per operation, replayed in turn. An update carries its own write token and
+# is refused once that token is the item's current or prior one (the library's guard against
+# its own resends): with three updates in rotation, each replayed token was displaced two
+# writes ago, so every replay applies, as the live update does.
+RECORDED = 3
 
 
 class _Recorder:
-    """Stands in for a pool: passes each request on, keeping the first of each operation."""
+    """Stands in for a pool: passes each request on, keeping the first RECORDED successful
+    requests of each operation and the first answer."""
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
-        self.requests: dict[str, tuple[dict[str, str], bytes]] = {}
+        self.requests: dict[str, list[tuple[dict[str, str], bytes]]] = {}
         self.answers: dict[str, HttpAnswer] = {}
 
     def post(self, headers: dict[str, str], body: bytes) -> HttpAnswer:
@@ -81,9 +88,10 @@ class _Recorder:
 
     def _keep(self, headers: dict[str, str], body: bytes, answer: HttpAnswer) -> None:
         operation = headers["X-Amz-Target"].rpartition(".")[2]
-        if answer.status_code == 200 and operation not in self.requests:
-            self.requests[operation] = (dict(headers), body)
-            self.answers[operation] = answer
+        kept = self.requests.setdefault(operation, [])
+        if answer.status_code == 200 and len(kept) < RECORDED:
+            kept.append((dict(headers), body))
+            self.answers.setdefault(operation, answer)
 
 
 class _Canned:
@@ -105,13 +113,16 @@ class _AsyncCanned(_Canned):
         return None
 
 
-def _socket_exchange(endpoint: str, request: bytes) -> Callable[[], object]:
+def _socket_exchange(endpoint: str, requests: list[bytes]) -> Callable[[], object]:
+    """Each call sends the next of ``requests`` (in turn) and reads its whole answer, which
+    must be a 200."""
     parts = urlsplit(endpoint)
     sock = socket.create_connection((parts.hostname or "", parts.port or 80))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    turn = itertools.cycle(requests)
 
     def exchange() -> object:
-        sock.sendall(request)
+        sock.sendall(next(turn))
         data = sock.recv(65536)
         while True:
             head, separator, body = data.partition(b"\r\n\r\n")
@@ -123,10 +134,26 @@ def _socket_exchange(endpoint: str, request: bytes) -> Callable[[], object]:
                     if n.lower() == b"content-length"
                 )
                 if len(body) >= length:
+                    if not head.startswith(b"HTTP/1.1 200 "):
+                        raise RuntimeError(f"a replay was refused: {data[:300]!r}")
                     return body
             data += sock.recv(65536)
 
     return exchange
+
+
+def _pool_exchange(pool: HttpPool, requests: list[tuple[dict[str, str], bytes]]) -> Case:
+    """``requests`` through the pool, in turn; each answer must be a 200."""
+    turn = itertools.cycle(requests)
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            headers, body = next(turn)
+            answer = pool.post(headers, body)
+            if answer.status_code != 200:
+                raise RuntimeError(f"a replay was refused: {answer.content[:300]!r}")
+
+    return calls
 
 
 Case = Callable[[int], object]
@@ -182,6 +209,14 @@ def _async_calls(
             )
         ),
     }
+
+
+def _intro() -> str:
+    """The docs section's opening: this docstring between its title and its command line."""
+    body, separator, _ = (__doc__ or "").partition("\n\n``python")
+    if not separator:
+        raise RuntimeError("request_path's docstring lost its command line")
+    return body.partition("\n\n")[2].strip()
 
 
 def docs_body(times: dict[str, list[float]], calls: int, repeat: int) -> str:
@@ -254,10 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         client._http = recorder
         sync_live = _sync_calls(sync_repo)
         for case in sync_live.values():
-            case(1)
+            case(RECORDED)
         client._http = recorder.pool
-        if set(recorder.requests) != set(OPERATIONS):
-            raise SystemExit(f"recorded {sorted(recorder.requests)}, expected {OPERATIONS}")
+        recorded = {operation: len(kept) for operation, kept in recorder.requests.items()}
+        if recorded != dict.fromkeys(OPERATIONS, RECORDED):
+            raise SystemExit(f"recorded {recorded}, expected {RECORDED} of each of {OPERATIONS}")
 
         loop = asyncio.new_event_loop()
         async_repo = DynamoRepository[Example](**construction)
@@ -268,13 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         pool = HttpPool(url)
         cases: dict[str, Case] = {}
         for op, operation in (("get", "GetItem"), ("update", "UpdateItem")):
-            headers, body = recorder.requests[operation]
+            requests = recorder.requests[operation]
             cases[f"{op}: socket floor (recorded request, sendall + recv)"] = _repeated(
-                _socket_exchange(url, request_bytes(headers, body))
+                _socket_exchange(url, [request_bytes(h, b) for h, b in requests])
             )
-            cases[f"{op}: HttpPool.post (same request)"] = _repeated(
-                functools.partial(pool.post, headers, body)
-            )
+            cases[f"{op}: HttpPool.post (same request)"] = _pool_exchange(pool, requests)
             cases[f"{op}: repository, live (sync)"] = sync_live[op]
             cases[f"{op}: repository, live (async)"] = async_live[op]
 
@@ -313,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             module="benchmarks.request_path",
             markers=MARKERS,
             heading=HEADING,
-            intro=(__doc__ or "").split("\n\n", 1)[1].rpartition("\n\n``python")[0].strip(),
+            intro=_intro(),
         )
     return 0
 

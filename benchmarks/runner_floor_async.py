@@ -114,15 +114,17 @@ async def run_async(args: Any) -> None:
         client.meta.events.register("before-send.dynamodb", counter)
         runner = AsyncFloorRunner(client, args.table, workload)
         await client.describe_table(TableName=args.table)  # warm-up: connection, loaders
-        results = await harness.measure_async(OP_SETS[args.op_set], runner.run, counter)
-    stored = {item[SORT_KEY]["S"] for item in runner.listed}
-    harness.emit(
-        "raw aioboto3 (async floor)",
-        "default",
-        results,
-        versions={name: version(name) for name in ("aioboto3", "aiobotocore", "botocore")},
-        checks={"list_keys_match": stored == {sort_value(i) for i in range(workload.n)}},
-    )
+        ops = OP_SETS[args.op_set]
+        results = await harness.measure_async(ops, runner.run, counter, args.profile)
+        stored = {item[SORT_KEY]["S"] for item in runner.listed}
+        harness.emit(
+            "raw aioboto3 (async floor)",
+            "default",
+            results,
+            versions={name: version(name) for name in ("aioboto3", "aiobotocore", "botocore")},
+            checks={"list_keys_match": stored == {sort_value(i) for i in range(workload.n)}},
+            client=client,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -97,3 +97,45 @@ def test_memory_lines_read_the_streamed_peak_and_the_cost_per_kept_item() -> Non
     )
     # (54.9 - 9.6) MiB over 18,000 more items.
     assert lines[1].startswith("- keep: each item kept adds 2.58 KiB of peak RSS")
+
+
+def test_async_rows_are_judged_against_the_async_floor_where_it_ran() -> None:
+    from benchmarks import run
+    from benchmarks.workload import Workload
+
+    def ms(value: float) -> dict[str, float]:
+        return {"cpu_ms": value}
+
+    summary = {
+        run.OURS_OWN: {"get": ms(24.0)},
+        run.OURS_ASYNC: {"get": ms(24.0)},
+        run.FLOOR: {"get": ms(100.0)},
+        run.FLOOR_ASYNC: {"get": ms(90.0)},
+        "pydynox": {"get": ms(30.0)},
+    }
+    table = run.format_peer_targets(summary, ("get",), Workload())
+    rows = {line.split(" | ")[1]: line for line in table.splitlines() if line.startswith("| get |")}
+    # 24 ms is at most 0.25x of raw boto3's 100, not of raw aioboto3's 90.
+    assert rows["ours (own client)"] == (
+        "| get | ours (own client) | 24.0 | 0.24x | 0.27x | met | 0.80x | met |"
+    )
+    assert rows["ours async (own lean client)"] == (
+        "| get | ours async (own lean client) | 24.0 | 0.24x | 0.27x | **missed** | 0.80x | met |"
+    )
+    assert "| x raw boto3 | x raw aioboto3 | ≤ 0.25x raw | x pydynox (Rust core) |" in table
+
+
+def test_a_program_section_names_its_command(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    service_bench.write_program_section(
+        "figures",
+        ["--calls", "10"],
+        module="benchmarks.request_path",
+        markers=request_path.MARKERS,
+        heading=request_path.HEADING,
+        intro=request_path._intro(),
+        path=docs,
+    )
+    text = docs.read_text()
+    assert "```\n.venv/bin/python -m benchmarks.request_path --calls 10\n```" in text
+    assert request_path._intro().splitlines()[0] in text
