@@ -34,7 +34,7 @@ import os
 import socket
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,16 +113,23 @@ class _AsyncCanned(_Canned):
         return None
 
 
-def _socket_exchange(endpoint: str, requests: list[bytes]) -> Callable[[], object]:
-    """Each call sends the next of ``requests`` (in turn) and reads its whole answer, which
-    must be a 200."""
+Case = Callable[[int], object]
+"""Makes ``n`` calls of one case."""
+
+
+Turn = Iterator[tuple[dict[str, str], bytes]]
+"""The recorded requests of one operation, in turn, shared by every case that replays them."""
+
+
+def _socket_exchange(endpoint: str, turn: Turn) -> Callable[[], object]:
+    """Each call sends the next request of ``turn`` and reads its whole answer, which must be
+    a 200."""
     parts = urlsplit(endpoint)
     sock = socket.create_connection((parts.hostname or "", parts.port or 80))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    turn = itertools.cycle(requests)
 
     def exchange() -> object:
-        sock.sendall(next(turn))
+        sock.sendall(request_bytes(*next(turn)))
         data = sock.recv(65536)
         while True:
             head, separator, body = data.partition(b"\r\n\r\n")
@@ -142,9 +149,8 @@ def _socket_exchange(endpoint: str, requests: list[bytes]) -> Callable[[], objec
     return exchange
 
 
-def _pool_exchange(pool: HttpPool, requests: list[tuple[dict[str, str], bytes]]) -> Case:
-    """``requests`` through the pool, in turn; each answer must be a 200."""
-    turn = itertools.cycle(requests)
+def _pool_exchange(pool: HttpPool, turn: Turn) -> Case:
+    """The requests of ``turn`` through the pool; each answer must be a 200."""
 
     def calls(n: int) -> None:
         for _ in range(n):
@@ -154,10 +160,6 @@ def _pool_exchange(pool: HttpPool, requests: list[tuple[dict[str, str], bytes]])
                 raise RuntimeError(f"a replay was refused: {answer.content[:300]!r}")
 
     return calls
-
-
-Case = Callable[[int], object]
-"""Makes ``n`` calls of one case."""
 
 
 def _repeated(function: Callable[[], object]) -> Case:
@@ -304,11 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         pool = HttpPool(url)
         cases: dict[str, Case] = {}
         for op, operation in (("get", "GetItem"), ("update", "UpdateItem")):
-            requests = recorder.requests[operation]
+            turn = itertools.cycle(recorder.requests[operation])
             cases[f"{op}: socket floor (recorded request, sendall + recv)"] = _repeated(
-                _socket_exchange(url, [request_bytes(h, b) for h, b in requests])
+                _socket_exchange(url, turn)
             )
-            cases[f"{op}: HttpPool.post (same request)"] = _pool_exchange(pool, requests)
+            cases[f"{op}: HttpPool.post (same request)"] = _pool_exchange(pool, turn)
             cases[f"{op}: repository, live (sync)"] = sync_live[op]
             cases[f"{op}: repository, live (async)"] = async_live[op]
 
