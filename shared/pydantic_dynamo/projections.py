@@ -32,6 +32,7 @@ pydantic_dynamo.exceptions.InvalidAttributeError: age: Actor has no field 'age' 
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -55,6 +56,7 @@ __all__ = ["AsyncProjectedReads", "FieldProjection", "ProjectedReads"]
 
 Item = dict[str, Any]
 ProjT = TypeVar("ProjT", bound=BaseModel)
+PagesT = TypeVar("PagesT")
 
 
 class FieldProjection(Generic[ProjT]):
@@ -145,7 +147,64 @@ class FieldProjection(Generic[ProjT]):
         yield from rewrite(flow, request=self.call, emit=self.page)
 
 
-class ProjectedReads(Generic[ProjT]):
+class _PagedReads(ABC, Generic[ProjT, PagesT]):
+    """The projected reads that return pages: the same flows for both repositories, run by the
+    repository's ``iterate_flow`` (an iterator of pages, sync or async)."""
+
+    def __init__(self, core: RepositoryCore[Any], model: type[ProjT]) -> None:
+        self.projection = FieldProjection(core, model)
+
+    @abstractmethod
+    def _pages(self, flow: Flow) -> PagesT:
+        """The pages ``flow`` emits, as the repository iterates a reading flow."""
+
+    def get_batch(self, request_ids: Sequence[RequestIds]) -> PagesT:
+        """Many items' projected fields, as ``get_batch``."""
+        return self._pages(self.projection.get_batch_flow(request_ids))
+
+    def list(
+        self,
+        partition_id: Ids,
+        content_prefix: Ids,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | Condition | None = None,
+        cursor: str | None = None,
+    ) -> PagesT:
+        """Projected items under a content prefix, as ``list`` (exact limit, cursors)."""
+        flow = self.projection.list_flow(
+            partition_id,
+            prefix=content_prefix,
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+        )
+        return self._pages(flow)
+
+    def list_between(
+        self,
+        partition_id: Ids,
+        content_start: Ids,
+        content_end: Ids,
+        sort_ascending: bool = True,
+        limit: int | None = None,
+        filters: FilterCommand | Condition | None = None,
+        cursor: str | None = None,
+    ) -> PagesT:
+        """Projected items between two content id bounds, as ``list_between``."""
+        flow = self.projection.list_flow(
+            partition_id,
+            between=(content_start, content_end),
+            sort_ascending=sort_ascending,
+            limit=limit,
+            filters=filters,
+            cursor=cursor,
+        )
+        return self._pages(flow)
+
+
+class ProjectedReads(_PagedReads[ProjT, Iterator[BatchResponse[ProjT]]]):
     """A sync repository's reads into a projection model (``SyncDynamoRepository.projected``).
 
     Example (``Name`` is a model of the ``name`` field only)::
@@ -157,8 +216,11 @@ class ProjectedReads(Generic[ProjT]):
     """
 
     def __init__(self, repo: SyncDynamoRepository[Any], model: type[ProjT]) -> None:
+        super().__init__(repo.core, model)
         self._repo = repo
-        self.projection = FieldProjection(repo.core, model)
+
+    def _pages(self, flow: Flow) -> Iterator[BatchResponse[ProjT]]:
+        return self._repo.iterate_flow(flow)
 
     def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ProjT]:
         """One item's projected fields; ``content`` is ``None`` when absent or expired."""
@@ -167,58 +229,17 @@ class ProjectedReads(Generic[ProjT]):
         )
         return result
 
-    def get_batch(self, request_ids: Sequence[RequestIds]) -> Iterator[BatchResponse[ProjT]]:
-        """Many items' projected fields, as ``get_batch``."""
-        return self._repo.iterate_flow(self.projection.get_batch_flow(request_ids))
 
-    def list(
-        self,
-        partition_id: Ids,
-        content_prefix: Ids,
-        sort_ascending: bool = True,
-        limit: int | None = None,
-        filters: FilterCommand | Condition | None = None,
-        cursor: str | None = None,
-    ) -> Iterator[BatchResponse[ProjT]]:
-        """Projected items under a content prefix, as ``list`` (exact limit, cursors)."""
-        flow = self.projection.list_flow(
-            partition_id,
-            prefix=content_prefix,
-            sort_ascending=sort_ascending,
-            limit=limit,
-            filters=filters,
-            cursor=cursor,
-        )
-        return self._repo.iterate_flow(flow)
-
-    def list_between(
-        self,
-        partition_id: Ids,
-        content_start: Ids,
-        content_end: Ids,
-        sort_ascending: bool = True,
-        limit: int | None = None,
-        filters: FilterCommand | Condition | None = None,
-        cursor: str | None = None,
-    ) -> Iterator[BatchResponse[ProjT]]:
-        """Projected items between two content id bounds, as ``list_between``."""
-        flow = self.projection.list_flow(
-            partition_id,
-            between=(content_start, content_end),
-            sort_ascending=sort_ascending,
-            limit=limit,
-            filters=filters,
-            cursor=cursor,
-        )
-        return self._repo.iterate_flow(flow)
-
-
-class AsyncProjectedReads(Generic[ProjT]):
-    """The async repository's projected reads (``DynamoRepository.projected``)."""
+class AsyncProjectedReads(_PagedReads[ProjT, AsyncIterator[BatchResponse[ProjT]]]):
+    """The async repository's projected reads (``DynamoRepository.projected``): those of
+    :class:`ProjectedReads`, ``get`` awaited and the pages async iterators."""
 
     def __init__(self, repo: DynamoRepository[Any], model: type[ProjT]) -> None:
+        super().__init__(repo.core, model)
         self._repo = repo
-        self.projection = FieldProjection(repo.core, model)
+
+    def _pages(self, flow: Flow) -> AsyncIterator[BatchResponse[ProjT]]:
+        return self._repo.iterate_flow(flow)
 
     async def get(self, partition_id: Ids, content_id: Ids) -> GetResponse[ProjT]:
         """One item's projected fields (see :class:`ProjectedReads`)."""
@@ -226,48 +247,3 @@ class AsyncProjectedReads(Generic[ProjT]):
             self.projection.get_flow(partition_id, content_id)
         )
         return result
-
-    def get_batch(self, request_ids: Sequence[RequestIds]) -> AsyncIterator[BatchResponse[ProjT]]:
-        """Many items' projected fields."""
-        return self._repo.iterate_flow(self.projection.get_batch_flow(request_ids))
-
-    def list(
-        self,
-        partition_id: Ids,
-        content_prefix: Ids,
-        sort_ascending: bool = True,
-        limit: int | None = None,
-        filters: FilterCommand | Condition | None = None,
-        cursor: str | None = None,
-    ) -> AsyncIterator[BatchResponse[ProjT]]:
-        """Projected items under a content prefix."""
-        flow = self.projection.list_flow(
-            partition_id,
-            prefix=content_prefix,
-            sort_ascending=sort_ascending,
-            limit=limit,
-            filters=filters,
-            cursor=cursor,
-        )
-        return self._repo.iterate_flow(flow)
-
-    def list_between(
-        self,
-        partition_id: Ids,
-        content_start: Ids,
-        content_end: Ids,
-        sort_ascending: bool = True,
-        limit: int | None = None,
-        filters: FilterCommand | Condition | None = None,
-        cursor: str | None = None,
-    ) -> AsyncIterator[BatchResponse[ProjT]]:
-        """Projected items between two content id bounds, inclusive."""
-        flow = self.projection.list_flow(
-            partition_id,
-            between=(content_start, content_end),
-            sort_ascending=sort_ascending,
-            limit=limit,
-            filters=filters,
-            cursor=cursor,
-        )
-        return self._repo.iterate_flow(flow)
